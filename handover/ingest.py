@@ -1,0 +1,140 @@
+"""Adding files to a deal: size cap, content detection, validation, blob, row.
+
+A file is validated completely (decoded, parsed, or probed with PyAV) before anything
+is stored, so a bad upload changes nothing. The original is kept byte for byte in the
+content-addressed blob store; adding the same bytes to the same deal again is a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from handover.blobs import BlobStore, sha256_file
+from handover.capture import audio
+from handover.capture.detect import detect, sniff
+from handover.capture.parse import text_segments
+from handover.config import Settings
+from handover.errors import InputError
+from handover.store import Row, Store
+from handover.types import SourceKind
+
+# Text sources are parsed in memory; no real transcript, note or SOW comes near this.
+MAX_DOCUMENT_BYTES = 100 * 1024 * 1024
+_HEAD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What became of one file: ``added``, ``duplicate`` (no-op) or ``restored``."""
+
+    filename: str
+    source_id: int
+    status: str
+    kind: SourceKind
+    fmt: str
+
+
+def _human(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = size / 1024, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"
+
+
+def parse_date(value: str | None) -> str:
+    if value is None:
+        return dt.date.today().isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"--date {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def add_file(
+    store: Store,
+    blobs: BlobStore,
+    settings: Settings,
+    deal: Row,
+    path: Path,
+    *,
+    as_kind: SourceKind | None = None,
+    meeting_date: str | None = None,
+    title: str | None = None,
+    replaces: int | None = None,
+) -> Added:
+    name = path.name
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{name}: the file is empty; export it again and add the new file")
+    if size > settings.max_file_bytes:
+        raise InputError(
+            f"{name}: {_human(size)} is over the {_human(settings.max_file_bytes)} cap; "
+            "split the file, or raise HANDOVER_MAX_FILE_MB"
+        )
+    date = parse_date(meeting_date)
+    if replaces is not None:
+        store.source(deal["id"], replaces)  # raises NotFound for a source of another deal
+
+    sha = sha256_file(path)
+    existing = store.source_by_sha(deal["id"], sha)
+    if existing is not None:
+        status = "duplicate"
+        if existing["removed_at"]:
+            store.restore_source(deal["id"], existing["id"], None)
+            status = "restored"
+        return Added(name, existing["id"], status, SourceKind(existing["kind"]), existing["fmt"])
+
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD_BYTES)
+    mime = sniff(head)
+    duration = None
+    if mime is not None and mime.split("/")[0] in ("audio", "video"):
+        detected = detect(head, name, as_kind)
+        if detected.kind != SourceKind.RECORDING:
+            raise InputError(f"{name}: audio or video can only be added as a recording")
+        duration = audio.probe(path, name).duration
+    else:
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"{name}: {_human(size)} is too large for a transcript, notes or scope document "
+                f"(cap {_human(MAX_DOCUMENT_BYTES)}); split it"
+            )
+        data = path.read_bytes()
+        detected = detect(data, name, as_kind)
+        if detected.kind == SourceKind.RECORDING:
+            duration = audio.probe(path, name).duration
+        else:
+            text_segments(detected.kind, detected.fmt, data, name)  # validate before storing
+
+    stored_sha, stored_size = blobs.put(path, name)
+    if stored_sha != sha:
+        raise InputError(f"{name}: the file changed while it was being added; add it again")
+    source_id = store.add_source(
+        deal["id"],
+        kind=str(detected.kind),
+        fmt=detected.fmt,
+        filename=_safe_filename(name),
+        sha256=sha,
+        size=stored_size,
+        mime=detected.mime,
+        duration=duration,
+        meeting_date=date,
+        title=title or Path(name).stem,
+        replaces=replaces,
+    )
+    return Added(name, source_id, "added", detected.kind, detected.fmt)
+
+
+def _safe_filename(name: str) -> str:
+    """The original name for display only: no path parts, no control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable())
+    return cleaned[:255] or "unnamed"

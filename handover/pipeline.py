@@ -1,0 +1,204 @@
+"""Run the stages for a deal, incrementally: only sources with work left are touched.
+
+Text sources (transcripts, notes, scope documents) are parsed first, so the deal's
+glossary is complete before any recording is transcribed. Each source succeeds or
+fails on its own: a failure is recorded on that source with its one-line reason and
+the rest go on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handover import glossary
+from handover.blobs import BlobStore
+from handover.capture.parse import text_segments
+from handover.config import Settings
+from handover.errors import HandoverError
+from handover.models import load_whisper
+from handover.people import side_resolver
+from handover.store import Row, Store
+from handover.transcribe import TranscribeOptions, transcribe
+from handover.types import Segment, Side, SourceKind, Stage
+
+_DRAFT_BATCH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessOptions:
+    batched: bool = True
+    batch_size: int = 8
+    hotwords: bool = True
+
+
+@dataclass(slots=True)
+class SourceResult:
+    source_id: int
+    filename: str
+    kind: str
+    stage: str
+    segments: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class DealResult:
+    slug: str
+    sources: list[SourceResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceResult]:
+        return [s for s in self.sources if s.stage == Stage.FAILED]
+
+
+class Progress:
+    """Callbacks for a front end; the default does nothing."""
+
+    def source_started(self, source: Row) -> None: ...
+
+    def audio_progress(self, source: Row, done: float, total: float) -> None: ...
+
+    def source_finished(self, result: SourceResult) -> None: ...
+
+
+def fault_point(name: str, count: int = 1) -> None:
+    """Test-only crash hook: ``HANDOVER_TEST_KILL_AT=name[:n]`` SIGKILLs this process
+    the n-th time the named point is reached, so recovery is tested against a real
+    kill, not an exception the code could catch."""
+    spec = os.environ.get("HANDOVER_TEST_KILL_AT")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point == name and count == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def deal_side_resolver(store: Store, deal: Row) -> Callable[[str | None], Side]:
+    return side_resolver(store.participants(deal["id"]))
+
+
+def deal_hotwords(store: Store, deal: Row) -> list[str]:
+    people = [p["name"] for p in store.participants(deal["id"])]
+    return glossary.hotwords(
+        names=[deal["customer"], deal["vendor"], deal["owner"], *people],
+        manual=store.glossary(deal["id"]),
+        documents=store.deal_texts(deal["id"], [SourceKind.NOTES, SourceKind.SCOPE]),
+    )
+
+
+def process_deal(
+    store: Store,
+    blobs: BlobStore,
+    settings: Settings,
+    deal: Row,
+    options: ProcessOptions | None = None,
+    progress: Progress | None = None,
+) -> DealResult:
+    """Bring every source of the deal to ``done``; failed sources are retried."""
+    options = options or ProcessOptions()
+    progress = progress or Progress()
+    lock = f"process:{deal['slug']}"
+    store.acquire_lock(lock)
+    try:
+        result = DealResult(deal["slug"])
+        todo = store.sources_to_process(deal["id"])
+        # Text first: notes and scope feed the glossary the recordings are transcribed with.
+        todo.sort(key=lambda s: s["kind"] == SourceKind.RECORDING)
+        for source in todo:
+            progress.source_started(source)
+            outcome = _process_source(store, blobs, settings, deal, source, options, progress)
+            result.sources.append(outcome)
+            progress.source_finished(outcome)
+        return result
+    finally:
+        store.release_lock(lock)
+
+
+def _process_source(
+    store: Store,
+    blobs: BlobStore,
+    settings: Settings,
+    deal: Row,
+    source: Row,
+    options: ProcessOptions,
+    progress: Progress,
+) -> SourceResult:
+    outcome = SourceResult(source["id"], source["filename"], source["kind"], str(Stage.FAILED))
+    try:
+        if source["kind"] == SourceKind.RECORDING:
+            outcome.segments = _transcribe_source(
+                store, blobs, settings, deal, source, options, progress
+            )
+        else:
+            segments = text_segments(
+                SourceKind(source["kind"]),
+                source["fmt"],
+                blobs.read(source["sha256"]),
+                source["filename"],
+            )
+            outcome.segments = store.replace_segments(
+                source["id"], segments, deal_side_resolver(store, deal)
+            )
+        store.set_stage(source["id"], Stage.DONE)
+        outcome.stage = str(Stage.DONE)
+    except HandoverError as exc:
+        outcome.error = exc.message
+    except Exception as exc:  # one broken source must not stop the others
+        outcome.error = f"{source['filename']}: unexpected {type(exc).__name__}: {exc}"
+    if outcome.error:
+        store.set_stage(source["id"], Stage.FAILED, error=outcome.error)
+    return outcome
+
+
+def _transcribe_source(
+    store: Store,
+    blobs: BlobStore,
+    settings: Settings,
+    deal: Row,
+    source: Row,
+    options: ProcessOptions,
+    progress: Progress,
+) -> int:
+    store.clear_drafts(source["id"])  # leftovers of a killed run
+    store.set_stage(source["id"], Stage.TRANSCRIBING, progress=0.0)
+    model = load_whisper(
+        settings.whisper_model,
+        settings.cache,
+        device=settings.device,
+        compute_type=settings.compute_type,
+    )
+    words = tuple(deal_hotwords(store, deal)) if options.hotwords else ()
+    opts = TranscribeOptions(batched=options.batched, batch_size=options.batch_size, hotwords=words)
+    last_saved = [0.0]
+
+    def on_progress(done: float, total: float) -> None:
+        progress.audio_progress(source, done, total)
+        fraction = done / total if total else 0.0
+        if fraction - last_saved[0] >= 0.02 or fraction >= 1.0:
+            store.set_progress(source["id"], fraction)
+            last_saved[0] = fraction
+
+    batch: list[Segment] = []
+    written = 0
+    path: Path = blobs.path(source["sha256"])
+    for segment in transcribe(path, model, opts, name=source["filename"], on_progress=on_progress):
+        batch.append(segment)
+        if len(batch) >= _DRAFT_BATCH:
+            store.add_drafts(source["id"], batch)
+            written += len(batch)
+            batch = []
+            fault_point("transcribe", written // _DRAFT_BATCH)
+    store.add_drafts(source["id"], batch)
+    fault_point("publish")
+    return store.publish_drafts(source["id"], deal_side_resolver(store, deal))
+
+
+def resolve_sides(store: Store, deal: Row) -> int:
+    """Recompute the side of every segment of the deal from its participants."""
+    side_of = deal_side_resolver(store, deal)
+    sides = {speaker: side_of(speaker) for speaker in store.deal_speakers(deal["id"])}
+    return store.set_speaker_sides(deal["id"], sides)

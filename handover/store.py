@@ -1,0 +1,835 @@
+"""The SQLite database: schema, migrations and every query the stages need.
+
+This is the only module that writes SQL. It speaks in plain dicts (rows) and the
+dataclasses from ``types.py``; it holds no product rules (what a side is, what a
+transcript looks like) beyond integrity.
+
+Schema changes are migrations: append a function to ``MIGRATIONS``, never edit one
+that has shipped. ``PRAGMA user_version`` records how far a database has come.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from handover.errors import Conflict, HandoverError, NotFound
+from handover.types import Segment, Side, SourceKind, Stage
+
+Row = dict[str, Any]
+
+
+def now() -> str:
+    """UTC timestamp with seconds, ISO 8601: sortable and unambiguous in JSON."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+_V1 = """
+CREATE TABLE deals (
+    id        INTEGER PRIMARY KEY,
+    slug      TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL,
+    customer  TEXT,
+    vendor    TEXT,
+    owner     TEXT,              -- the seller who owns the deal
+    created   TEXT NOT NULL
+);
+
+CREATE TABLE participants (
+    id       INTEGER PRIMARY KEY,
+    deal_id  INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,
+    side     TEXT NOT NULL CHECK (side IN ('vendor', 'customer')),
+    email    TEXT
+);
+CREATE UNIQUE INDEX participants_deal_name ON participants(deal_id, name COLLATE NOCASE);
+
+CREATE TABLE sources (
+    id            INTEGER PRIMARY KEY,
+    deal_id       INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('recording', 'transcript', 'notes', 'scope')),
+    fmt           TEXT NOT NULL,     -- audio | vtt | srt | text | md | txt | docx | pdf
+    filename      TEXT NOT NULL,     -- the original name, for people; never used as a path
+    sha256        TEXT NOT NULL,     -- the blob: blobs/<sha[:2]>/<sha[2:]>
+    size          INTEGER NOT NULL,
+    mime          TEXT NOT NULL,
+    duration      REAL,              -- seconds, recordings only
+    meeting_date  TEXT NOT NULL,     -- YYYY-MM-DD
+    title         TEXT NOT NULL,
+    added_at      TEXT NOT NULL,
+    stage         TEXT NOT NULL DEFAULT 'pending' CHECK (stage IN
+                  ('pending', 'transcribing', 'extracting', 'tracing', 'done', 'failed')),
+    progress      REAL NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
+    error         TEXT,
+    processed_at  TEXT,
+    replaces      INTEGER REFERENCES sources(id),
+    removed_at    TEXT,              -- hidden from every output; blob kept
+    purged_at     TEXT               -- blob and text deleted for a data-deletion request
+);
+CREATE INDEX sources_deal ON sources(deal_id);
+CREATE INDEX sources_stage ON sources(stage);
+CREATE UNIQUE INDEX sources_deal_sha ON sources(deal_id, sha256) WHERE purged_at IS NULL;
+
+CREATE TABLE segments (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,
+    start      REAL,
+    "end"      REAL,
+    speaker    TEXT,
+    side       TEXT NOT NULL DEFAULT 'unknown' CHECK (side IN ('vendor', 'customer', 'unknown')),
+    text       TEXT NOT NULL,
+    "offset"   INTEGER,              -- character offset in the decoded document (notes, scope)
+    UNIQUE (source_id, ordinal)
+);
+
+-- Transcription streams here while it runs; one transaction moves the rows into
+-- segments when the source is complete, so a killed run leaves nothing half-written.
+CREATE TABLE segment_drafts (
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,
+    start      REAL,
+    "end"      REAL,
+    speaker    TEXT,
+    text       TEXT NOT NULL,
+    PRIMARY KEY (source_id, ordinal)
+);
+
+CREATE VIRTUAL TABLE segments_fts USING fts5(
+    text, speaker, content='segments', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
+    INSERT INTO segments_fts(rowid, text, speaker) VALUES (new.id, new.text, new.speaker);
+END;
+CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text, speaker)
+        VALUES ('delete', old.id, old.text, old.speaker);
+END;
+CREATE TRIGGER segments_au AFTER UPDATE OF text, speaker ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text, speaker)
+        VALUES ('delete', old.id, old.text, old.speaker);
+    INSERT INTO segments_fts(rowid, text, speaker) VALUES (new.id, new.text, new.speaker);
+END;
+
+-- Sides set by hand for a time range of a recording (there is no offline diarization).
+CREATE TABLE side_overrides (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    start      REAL NOT NULL,
+    "end"      REAL NOT NULL,
+    side       TEXT NOT NULL CHECK (side IN ('vendor', 'customer')),
+    speaker    TEXT,
+    by         TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    CHECK (start <= "end")
+);
+CREATE INDEX side_overrides_source ON side_overrides(source_id);
+
+CREATE TABLE glossary (
+    id        INTEGER PRIMARY KEY,
+    deal_id   INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+    term      TEXT NOT NULL,
+    added_by  TEXT,
+    added_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX glossary_deal_term ON glossary(deal_id, term COLLATE NOCASE);
+
+-- Filled by the tracing stage: numbered pieces of scope documents.
+CREATE TABLE clauses (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,
+    section    TEXT NOT NULL,            -- "3.2.1", or a generated number
+    heading    TEXT NOT NULL DEFAULT '',
+    text       TEXT NOT NULL,
+    category   TEXT NOT NULL DEFAULT 'scope'
+               CHECK (category IN ('scope', 'exclusion', 'assumption')),
+    sha256     TEXT NOT NULL,            -- of the normalised text: a change makes traces suspect
+    UNIQUE (source_id, ordinal)
+);
+
+-- Filled by the extraction stage. ids are stable hashes of deal, kind and normalised text.
+CREATE TABLE items (
+    id             TEXT PRIMARY KEY,
+    deal_id        INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL CHECK (kind IN ('commitment', 'customer_phrase')),
+    subtype        TEXT NOT NULL,
+    text           TEXT NOT NULL,
+    norm           TEXT NOT NULL,        -- normalised text used for ids and de-duplication
+    side           TEXT NOT NULL DEFAULT 'unknown'
+                   CHECK (side IN ('vendor', 'customer', 'unknown')),
+    side_inferred  INTEGER NOT NULL DEFAULT 0,
+    owner          TEXT,
+    due            TEXT,                 -- ISO date or NULL
+    due_text       TEXT,
+    quantities     TEXT NOT NULL DEFAULT '[]',   -- JSON list of strings
+    confidence     REAL NOT NULL DEFAULT 0,
+    rule           TEXT NOT NULL DEFAULT '',
+    manual         INTEGER NOT NULL DEFAULT 0,
+    created_by     TEXT,
+    created_at     TEXT NOT NULL,
+    auto_status    TEXT CHECK (auto_status IN ('traced', 'weak', 'untraced', 'conflict')),
+    score          REAL,
+    suspect        INTEGER NOT NULL DEFAULT 0,
+    traced_at      TEXT
+);
+CREATE INDEX items_deal ON items(deal_id);
+
+CREATE TABLE mentions (
+    id          INTEGER PRIMARY KEY,
+    item_id     TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    source_id   INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    segment_id  INTEGER REFERENCES segments(id) ON DELETE SET NULL,
+    speaker     TEXT,
+    start       REAL,
+    "end"       REAL,
+    quote       TEXT NOT NULL,
+    char_start  INTEGER,                 -- span of the quote inside the segment text
+    char_end    INTEGER
+);
+CREATE INDEX mentions_item ON mentions(item_id);
+CREATE INDEX mentions_source ON mentions(source_id);
+
+-- The best clauses for an item, rank 0 first; the evidence behind auto_status.
+CREATE TABLE traces (
+    item_id        TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    rank           INTEGER NOT NULL,
+    clause_id      INTEGER REFERENCES clauses(id) ON DELETE SET NULL,
+    clause_sha256  TEXT,                 -- the clause as it was when traced
+    score          REAL NOT NULL,
+    matched_terms  TEXT NOT NULL DEFAULT '[]',   -- JSON list
+    reason         TEXT,                 -- for a conflict, why in words
+    PRIMARY KEY (item_id, rank)
+);
+
+-- Append-only review decisions; the latest per item wins. item_id is not a foreign
+-- key on purpose: a decision outlives the item it was made on, and re-attaches.
+CREATE TABLE decisions (
+    id                INTEGER PRIMARY KEY,
+    deal_id           INTEGER NOT NULL REFERENCES deals(id) ON DELETE CASCADE,
+    item_id           TEXT NOT NULL,     -- the item it applies to now
+    original_item_id  TEXT NOT NULL,     -- the item it was made on
+    decision          TEXT NOT NULL CHECK (decision IN
+                      ('confirmed', 'not-a-commitment', 'accepted-gap', 'linked', 'reopen')),
+    clause_id         INTEGER REFERENCES clauses(id) ON DELETE SET NULL,
+    by                TEXT NOT NULL,
+    at                TEXT NOT NULL,
+    note              TEXT
+);
+CREATE INDEX decisions_item ON decisions(item_id);
+CREATE INDEX decisions_deal ON decisions(deal_id);
+
+CREATE TABLE embeddings (
+    text_sha256  TEXT NOT NULL,
+    model        TEXT NOT NULL,
+    dim          INTEGER NOT NULL,
+    vector       BLOB NOT NULL,          -- float32, little-endian
+    PRIMARY KEY (text_sha256, model)
+);
+
+-- Leases that keep two runs of the same job apart (process per deal, flag).
+CREATE TABLE locks (
+    name         TEXT PRIMARY KEY,
+    host         TEXT NOT NULL,
+    pid          INTEGER NOT NULL,
+    acquired_at  TEXT NOT NULL
+);
+
+-- The audit trail: who did what to which deal, for things that are not rows of their own.
+CREATE TABLE events (
+    id       INTEGER PRIMARY KEY,
+    deal_id  INTEGER REFERENCES deals(id) ON DELETE CASCADE,
+    at       TEXT NOT NULL,
+    actor    TEXT,
+    action   TEXT NOT NULL,
+    detail   TEXT NOT NULL DEFAULT '{}'   -- JSON object
+);
+CREATE INDEX events_deal ON events(deal_id);
+"""
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    lambda conn: conn.executescript(_V1),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Words that add nothing to a full-text query but would make an AND query miss:
+# people type "re-assess & reinvigorate" while the transcript says "and".
+_QUERY_STOPWORDS = frozenset("a an and or the of to in on for with at by is are be & it".split())
+
+
+def fts_query(text: str) -> str | None:
+    """Turn what a person typed into a safe FTS5 query (AND of quoted terms).
+
+    FTS5 syntax characters (quotes, ``*``, ``-``, ``:``, ``^``, parentheses, ``AND``)
+    in user input are never interpreted: every word becomes a quoted string, and
+    hyphenated words become quoted phrases ("re assess"), which is how the
+    tokenizer indexed them.
+    """
+    words = re.findall(r"\w+(?:[-'\u2019]\w+)*", text)
+    terms = [w for w in words if w.casefold() not in _QUERY_STOPWORDS] or words
+    if not terms:
+        return None
+    phrases = [" ".join(re.findall(r"\w+", w)) for w in terms]
+    return " ".join(f'"{p}"' for p in phrases if p)
+
+
+class Store:
+    """A handover home's database. Open with ``Store.open(path)``."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+        except sqlite3.DatabaseError as exc:
+            raise HandoverError(
+                f"{path}: cannot open the database ({exc}); check the path, or run "
+                "`handover doctor` if it was copied mid-write"
+            ) from exc
+        store = cls(sqlite_utils.Database(conn), path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- transactions ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write. IMMEDIATE takes the write lock up front, so two writers
+        wait on each other instead of failing half-way with SQLITE_BUSY."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        cursor = self.db.execute(sql, tuple(params))
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        cursor = self.db.execute(sql, tuple(params))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- schema ------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        version = self.version
+        if version > SCHEMA_VERSION:
+            raise HandoverError(
+                f"{self.path} has schema version {version}, newer than this handover "
+                f"({SCHEMA_VERSION}); upgrade handover"
+            )
+        conn = self.db.conn
+        for number in range(version, SCHEMA_VERSION):
+            # executescript commits first; wrapping the script keeps each migration atomic.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self.version == number:  # another process may have migrated meanwhile
+                    MIGRATIONS[number](_NoCommit(conn))
+                    conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    # -- deals -------------------------------------------------------------------
+
+    def create_deal(
+        self, slug: str, name: str, customer: str | None, vendor: str | None, owner: str | None
+    ) -> Row:
+        with self.transaction():
+            if self._one("SELECT id FROM deals WHERE slug = ?", [slug]):
+                raise Conflict(f"deal {slug!r} already exists; pick another slug")
+            self.db["deals"].insert(
+                {
+                    "slug": slug,
+                    "name": name,
+                    "customer": customer,
+                    "vendor": vendor,
+                    "owner": owner,
+                    "created": now(),
+                }
+            )
+            self._event_in_tx(self.deal(slug)["id"], "deal.create", owner, {"slug": slug})
+        return self.deal(slug)
+
+    def deal(self, slug: str) -> Row:
+        row = self._one("SELECT * FROM deals WHERE slug = ?", [slug])
+        if row is None:
+            raise NotFound(f"unknown deal {slug!r}; see `handover deal list` for the slugs")
+        return row
+
+    def deals(self) -> list[Row]:
+        return self._all(
+            """
+            SELECT d.*,
+              (SELECT count(*) FROM sources s WHERE s.deal_id = d.id
+                 AND s.removed_at IS NULL AND s.purged_at IS NULL) AS sources,
+              (SELECT count(*) FROM sources s WHERE s.deal_id = d.id AND s.stage = 'failed'
+                 AND s.removed_at IS NULL AND s.purged_at IS NULL) AS failed,
+              (SELECT max(processed_at) FROM sources s WHERE s.deal_id = d.id) AS last_processed
+            FROM deals d ORDER BY d.slug
+            """
+        )
+
+    # -- participants ------------------------------------------------------------
+
+    def participants(self, deal_id: int) -> list[Row]:
+        return self._all(
+            "SELECT name, side, email FROM participants WHERE deal_id = ? ORDER BY side, name",
+            [deal_id],
+        )
+
+    def upsert_participants(
+        self, deal_id: int, people: Iterable[tuple[str, Side, str | None]]
+    ) -> None:
+        """Merge people into the deal: new names are added, known names change side/email."""
+        with self.transaction():
+            for name, side, email in people:
+                existing = self._one(
+                    "SELECT id, email FROM participants"
+                    " WHERE deal_id = ? AND name = ? COLLATE NOCASE",
+                    [deal_id, name],
+                )
+                if existing:
+                    self.db.execute(
+                        "UPDATE participants SET name = ?, side = ?, email = ? WHERE id = ?",
+                        [name, str(side), email or existing["email"], existing["id"]],
+                    )
+                else:
+                    self.db["participants"].insert(
+                        {"deal_id": deal_id, "name": name, "side": str(side), "email": email}
+                    )
+
+    def deal_speakers(self, deal_id: int) -> list[str]:
+        rows = self.db.execute(
+            """SELECT DISTINCT g.speaker FROM segments g JOIN sources s ON s.id = g.source_id
+               WHERE s.deal_id = ? AND g.speaker IS NOT NULL""",
+            [deal_id],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def set_speaker_sides(self, deal_id: int, sides: dict[str, Side]) -> int:
+        """Rewrite the side of every segment of the deal from a speaker → side map."""
+        changed = 0
+        with self.transaction():
+            for speaker, side in sides.items():
+                cursor = self.db.execute(
+                    """UPDATE segments SET side = ? WHERE speaker = ? AND side != ? AND source_id IN
+                       (SELECT id FROM sources WHERE deal_id = ?)""",
+                    [str(side), speaker, str(side), deal_id],
+                )
+                changed += cursor.rowcount
+        return changed
+
+    # -- sources -----------------------------------------------------------------
+
+    def source_by_sha(self, deal_id: int, sha256: str) -> Row | None:
+        return self._one(
+            "SELECT * FROM sources WHERE deal_id = ? AND sha256 = ? AND purged_at IS NULL",
+            [deal_id, sha256],
+        )
+
+    def add_source(self, deal_id: int, **fields: Any) -> int:
+        with self.transaction():
+            table = self.db["sources"].insert(
+                {
+                    "deal_id": deal_id,
+                    "added_at": now(),
+                    "stage": str(Stage.PENDING),
+                    "progress": 0.0,
+                    **fields,
+                }
+            )
+            source_id = int(table.last_pk)
+            self._event_in_tx(
+                deal_id,
+                "source.add",
+                None,
+                {"source": source_id, "filename": fields.get("filename")},
+            )
+        return source_id
+
+    def source(self, deal_id: int, source_id: int, *, include_removed: bool = False) -> Row:
+        row = self._one("SELECT * FROM sources WHERE id = ? AND deal_id = ?", [source_id, deal_id])
+        if row is None or row["purged_at"] or (row["removed_at"] and not include_removed):
+            raise NotFound(
+                f"deal {self._slug(deal_id)!r} has no source {source_id}; "
+                "see `handover sources SLUG` for the ids"
+            )
+        return row
+
+    def sources(self, deal_id: int, *, include_removed: bool = False) -> list[Row]:
+        hidden = "" if include_removed else " AND removed_at IS NULL"
+        return self._all(
+            f"""SELECT * FROM sources WHERE deal_id = ? AND purged_at IS NULL{hidden}
+                ORDER BY meeting_date, added_at, id""",
+            [deal_id],
+        )
+
+    def sources_to_process(self, deal_id: int) -> list[Row]:
+        """Sources with work left: never finished, failed, or interrupted mid-stage."""
+        return self._all(
+            """SELECT * FROM sources WHERE deal_id = ? AND purged_at IS NULL
+               AND removed_at IS NULL AND stage != 'done'
+               ORDER BY meeting_date, added_at, id""",
+            [deal_id],
+        )
+
+    def set_stage(
+        self,
+        source_id: int,
+        stage: Stage,
+        *,
+        progress: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {"stage": str(stage), "error": error}
+        if progress is not None:
+            fields["progress"] = min(max(progress, 0.0), 1.0)
+        if stage == Stage.DONE:
+            fields["progress"] = 1.0
+            fields["processed_at"] = now()
+        with self.transaction():
+            self.db["sources"].update(source_id, fields)
+
+    def set_progress(self, source_id: int, progress: float) -> None:
+        with self.transaction():
+            self.db["sources"].update(source_id, {"progress": min(max(progress, 0.0), 1.0)})
+
+    def set_duration(self, source_id: int, duration: float) -> None:
+        with self.transaction():
+            self.db["sources"].update(source_id, {"duration": duration})
+
+    def remove_source(self, deal_id: int, source_id: int, actor: str | None) -> Row:
+        row = self.source(deal_id, source_id)
+        with self.transaction():
+            self.db["sources"].update(source_id, {"removed_at": now()})
+            self._event_in_tx(deal_id, "source.remove", actor, {"source": source_id})
+        return row
+
+    def restore_source(self, deal_id: int, source_id: int, actor: str | None) -> None:
+        with self.transaction():
+            self.db["sources"].update(source_id, {"removed_at": None})
+            self._event_in_tx(deal_id, "source.restore", actor, {"source": source_id})
+
+    def purge_source(self, deal_id: int, source_id: int, actor: str | None) -> tuple[Row, bool]:
+        """Delete a source's text for good and tombstone its row.
+
+        Returns the row and whether its blob is now unreferenced (the caller deletes
+        the file after this commits, so a crash leaves at worst an orphan blob that
+        `doctor` finds, never a row pointing at nothing).
+        """
+        row = self.source(deal_id, source_id, include_removed=True)
+        with self.transaction():
+            self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
+            self.db.execute("DELETE FROM segment_drafts WHERE source_id = ?", [source_id])
+            self.db.execute("DELETE FROM mentions WHERE source_id = ?", [source_id])
+            self.db.execute("DELETE FROM clauses WHERE source_id = ?", [source_id])
+            self.db["sources"].update(
+                source_id,
+                {
+                    "purged_at": now(),
+                    "removed_at": row["removed_at"] or now(),
+                    "title": "(purged)",
+                    "filename": "(purged)",
+                    "error": None,
+                },
+            )
+            self._event_in_tx(deal_id, "source.purge", actor, {"source": source_id})
+            still_used = self._one(
+                "SELECT 1 FROM sources WHERE sha256 = ? AND purged_at IS NULL", [row["sha256"]]
+            )
+        return row, still_used is None
+
+    def blob_in_use(self, sha256: str) -> bool:
+        return (
+            self._one("SELECT 1 FROM sources WHERE sha256 = ? AND purged_at IS NULL", [sha256])
+            is not None
+        )
+
+    # -- segments ----------------------------------------------------------------
+
+    def replace_segments(
+        self, source_id: int, segments: Iterable[Segment], side_of: Callable[[str | None], Side]
+    ) -> int:
+        """Swap in a source's segments in one transaction (text sources)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
+            count = self._insert_segments(source_id, segments, side_of)
+        return count
+
+    def _insert_segments(
+        self, source_id: int, segments: Iterable[Segment], side_of: Callable[[str | None], Side]
+    ) -> int:
+        rows = (
+            {
+                "source_id": source_id,
+                "ordinal": s.ordinal,
+                "start": s.start,
+                "end": s.end,
+                "speaker": s.speaker,
+                "side": str(side_of(s.speaker)),
+                "text": s.text,
+                "offset": s.offset,
+            }
+            for s in segments
+        )
+        count = 0
+        for batch in _batches(rows, 500):
+            self.db["segments"].insert_all(batch)
+            count += len(batch)
+        return count
+
+    def clear_drafts(self, source_id: int) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM segment_drafts WHERE source_id = ?", [source_id])
+
+    def add_drafts(self, source_id: int, segments: list[Segment]) -> None:
+        if not segments:
+            return
+        with self.transaction():
+            self.db["segment_drafts"].insert_all(
+                {
+                    "source_id": source_id,
+                    "ordinal": s.ordinal,
+                    "start": s.start,
+                    "end": s.end,
+                    "speaker": s.speaker,
+                    "text": s.text,
+                }
+                for s in segments
+            )
+
+    def publish_drafts(self, source_id: int, side_of: Callable[[str | None], Side]) -> int:
+        """Move a finished transcription from drafts into segments, atomically."""
+        with self.transaction():
+            self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
+            drafts = self.db.execute(
+                """SELECT ordinal, start, "end", speaker, text FROM segment_drafts
+                   WHERE source_id = ? ORDER BY ordinal""",
+                [source_id],
+            )
+            count = self._insert_segments(
+                source_id, (Segment(o, t, st, en, sp) for o, st, en, sp, t in drafts), side_of
+            )
+            self.db.execute("DELETE FROM segment_drafts WHERE source_id = ?", [source_id])
+        return count
+
+    def draft_count(self, source_id: int) -> int:
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM segment_drafts WHERE source_id = ?", [source_id]
+            ).fetchone()[0]
+        )
+
+    def segments(self, source_id: int) -> list[Row]:
+        return self._all(
+            """SELECT id, ordinal, start, "end", speaker, side, text, "offset"
+               FROM segments WHERE source_id = ? ORDER BY ordinal""",
+            [source_id],
+        )
+
+    def deal_texts(self, deal_id: int, kinds: Iterable[SourceKind]) -> list[str]:
+        kinds = [str(k) for k in kinds]
+        marks = ",".join("?" * len(kinds))
+        rows = self.db.execute(
+            f"""SELECT g.text FROM segments g JOIN sources s ON s.id = g.source_id
+                WHERE s.deal_id = ? AND s.kind IN ({marks}) AND s.removed_at IS NULL
+                AND s.purged_at IS NULL ORDER BY s.id, g.ordinal""",
+            [deal_id, *kinds],
+        )
+        return [r[0] for r in rows]
+
+    def search(self, deal_id: int, query: str, limit: int = 20) -> list[Row]:
+        match = fts_query(query)
+        if match is None:
+            return []
+        sql = """
+            SELECT s.id AS source_id, s.title, s.kind, s.meeting_date, g.id AS segment_id,
+                   g.ordinal, g.start, g."end", g.speaker, g.side, g.text,
+                   snippet(segments_fts, 0, '[', ']', '…', 24) AS snippet
+            FROM segments_fts
+            JOIN segments g ON g.id = segments_fts.rowid
+            JOIN sources s ON s.id = g.source_id
+            WHERE segments_fts MATCH ? AND s.deal_id = ?
+              AND s.removed_at IS NULL AND s.purged_at IS NULL
+            ORDER BY bm25(segments_fts), s.meeting_date, g.ordinal
+            LIMIT ?"""
+        rows = self._all(sql, [match, deal_id, limit])
+        if not rows and " " in match:
+            # Nothing has every word: fall back to any word, best first.
+            rows = self._all(sql, [match.replace('" "', '" OR "'), deal_id, limit])
+        return rows
+
+    # -- glossary ----------------------------------------------------------------
+
+    def glossary(self, deal_id: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT term FROM glossary WHERE deal_id = ? ORDER BY term COLLATE NOCASE", [deal_id]
+        )
+        return [r[0] for r in rows]
+
+    def add_glossary(self, deal_id: int, terms: Iterable[str], by: str | None) -> list[str]:
+        added = []
+        with self.transaction():
+            for term in terms:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO glossary(deal_id, term, added_by, added_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [deal_id, term, by, now()],
+                )
+                if cursor.rowcount:
+                    added.append(term)
+        return added
+
+    def remove_glossary(self, deal_id: int, terms: Iterable[str]) -> int:
+        removed = 0
+        with self.transaction():
+            for term in terms:
+                removed += self.db.execute(
+                    "DELETE FROM glossary WHERE deal_id = ? AND term = ? COLLATE NOCASE",
+                    [deal_id, term],
+                ).rowcount
+        return removed
+
+    # -- locks -------------------------------------------------------------------
+
+    def acquire_lock(self, name: str) -> None:
+        """Take a named lease for this process, or raise Conflict naming the holder.
+
+        A lease whose process is gone (same host, pid not alive) is stale and taken over,
+        so a run killed with SIGKILL never blocks the next one.
+        """
+        host, pid = socket.gethostname(), os.getpid()
+        with self.transaction():
+            held = self._one("SELECT * FROM locks WHERE name = ?", [name])
+            mine = held and held["host"] == host and held["pid"] == pid
+            if held and not mine and (held["host"] != host or _pid_alive(held["pid"])):
+                raise Conflict(
+                    f"{name} is already running (pid {held['pid']} on {held['host']} since "
+                    f"{held['acquired_at']}); wait for it to finish"
+                )
+            self.db.execute(
+                "INSERT OR REPLACE INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",
+                [name, host, pid, now()],
+            )
+
+    def release_lock(self, name: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "DELETE FROM locks WHERE name = ? AND host = ? AND pid = ?",
+                [name, socket.gethostname(), os.getpid()],
+            )
+
+    # -- events ------------------------------------------------------------------
+
+    def log_event(
+        self, deal_id: int | None, action: str, actor: str | None, detail: dict[str, Any]
+    ) -> None:
+        with self.transaction():
+            self._event_in_tx(deal_id, action, actor, detail)
+
+    def _event_in_tx(
+        self, deal_id: int | None, action: str, actor: str | None, detail: dict[str, Any]
+    ) -> None:
+        self.db["events"].insert(
+            {
+                "deal_id": deal_id,
+                "at": now(),
+                "actor": actor,
+                "action": action,
+                "detail": json.dumps(detail, sort_keys=True),
+            }
+        )
+
+    def events(self, deal_id: int) -> list[Row]:
+        return self._all("SELECT * FROM events WHERE deal_id = ? ORDER BY id", [deal_id])
+
+    def _slug(self, deal_id: int) -> str:
+        row = self._one("SELECT slug FROM deals WHERE id = ?", [deal_id])
+        return row["slug"] if row else str(deal_id)
+
+
+class _NoCommit:
+    """A connection view for migrations whose executescript runs statement by statement.
+
+    ``sqlite3.Connection.executescript`` issues a COMMIT first, which would end the
+    migration's transaction early; splitting the script keeps it atomic.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def executescript(self, script: str) -> None:
+        buffer = ""
+        for line in script.splitlines(keepends=True):
+            buffer += line
+            if sqlite3.complete_statement(buffer):
+                self._conn.execute(buffer)
+                buffer = ""
+        if buffer.strip():
+            self._conn.execute(buffer)
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, tuple(params))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

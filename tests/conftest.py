@@ -1,0 +1,59 @@
+"""Shared fixtures. Models are loaded once per test session (they are cached per process)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handover.config import Settings
+
+DATA = Path(__file__).parent / "data"
+AUDIO = DATA / "audio"
+REPO = Path(__file__).parent.parent
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """The real cache `make install` filled, so Whisper base is assembled once."""
+    return Settings.load().cache
+
+
+@pytest.fixture(scope="session")
+def whisper(model_cache: Path):
+    from handover.models import load_whisper
+
+    return load_whisper(None, model_cache)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run the real `handover` entry point in-process against a fresh home."""
+    from handover.cli import main
+
+    def run(*args: str | os.PathLike[str]) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(["--home", str(home), *map(str, args)])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
