@@ -19,13 +19,12 @@ from handover.blobs import BlobStore
 from handover.capture.parse import text_segments
 from handover.config import Settings
 from handover.errors import HandoverError
-from handover.models import load_whisper
 from handover.people import side_resolver
 from handover.store import Row, Store
-from handover.transcribe import TranscribeOptions, transcribe
 from handover.types import Segment, Side, SourceKind, Stage
 
-_DRAFT_BATCH = 16
+# Drafts are flushed in small batches: few transactions, little lost to a kill.
+_DRAFT_BATCH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +162,10 @@ def _transcribe_source(
     options: ProcessOptions,
     progress: Progress,
 ) -> int:
+    # Imported here so commands that never transcribe don't pay for faster-whisper.
+    from handover import transcribe as transcription
+    from handover.models import load_whisper
+
     store.clear_drafts(source["id"])  # leftovers of a killed run
     store.set_stage(source["id"], Stage.TRANSCRIBING, progress=0.0)
     model = load_whisper(
@@ -172,7 +175,9 @@ def _transcribe_source(
         compute_type=settings.compute_type,
     )
     words = tuple(deal_hotwords(store, deal)) if options.hotwords else ()
-    opts = TranscribeOptions(batched=options.batched, batch_size=options.batch_size, hotwords=words)
+    opts = transcription.TranscribeOptions(
+        batched=options.batched, batch_size=options.batch_size, hotwords=words
+    )
     last_saved = [0.0]
 
     def on_progress(done: float, total: float) -> None:
@@ -183,15 +188,16 @@ def _transcribe_source(
             last_saved[0] = fraction
 
     batch: list[Segment] = []
-    written = 0
     path: Path = blobs.path(source["sha256"])
-    for segment in transcribe(path, model, opts, name=source["filename"], on_progress=on_progress):
+    stream = transcription.transcribe(
+        path, model, opts, name=source["filename"], on_progress=on_progress
+    )
+    for count, segment in enumerate(stream, 1):
         batch.append(segment)
         if len(batch) >= _DRAFT_BATCH:
             store.add_drafts(source["id"], batch)
-            written += len(batch)
             batch = []
-            fault_point("transcribe", written // _DRAFT_BATCH)
+        fault_point("transcribe", count)
     store.add_drafts(source["id"], batch)
     fault_point("publish")
     return store.publish_drafts(source["id"], deal_side_resolver(store, deal))

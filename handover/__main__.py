@@ -1,0 +1,5 @@
+"""``python -m handover`` is the same as the ``handover`` command."""
+
+from handover.cli import main
+
+main()
