@@ -8,6 +8,7 @@ Errors the user can fix are printed as one line, ``error: …``, with exit statu
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 from enum import StrEnum
@@ -605,6 +606,8 @@ def models(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user-fixable errors become one line and a non-zero exit."""
+    # pypdf logs repairs of damaged files to stderr; our own error line says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         app(args=argv, prog_name="handover")
     except HandoverError as exc:

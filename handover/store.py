@@ -279,8 +279,16 @@ def fts_query(text: str) -> str | None:
     terms = [w for w in words if w.casefold() not in _QUERY_STOPWORDS] or words
     if not terms:
         return None
-    phrases = [" ".join(re.findall(r"\w+", w)) for w in terms]
-    return " ".join(f'"{p}"' for p in phrases if p)
+    out = []
+    for term in terms:
+        parts = re.findall(r"\w+", term)
+        if len(parts) > 1:
+            # "re-assess" is indexed as "re" "assess", but speech-to-text often writes
+            # "reassess": match either spelling.
+            out.append(f'("{" ".join(parts)}" OR "{"".join(parts)}")')
+        elif parts:
+            out.append(f'"{parts[0]}"')
+    return " AND ".join(out) or None
 
 
 class Store:
@@ -698,7 +706,8 @@ class Store:
         rows = self._all(sql, [match, deal_id, limit])
         if not rows and " " in match:
             # Nothing has every word: fall back to any word, best first.
-            rows = self._all(sql, [match.replace('" "', '" OR "'), deal_id, limit])
+            any_word = " OR ".join(re.findall(r'\([^()]*\)|"[^"]*"', match))
+            rows = self._all(sql, [any_word, deal_id, limit])
         return rows
 
     # -- glossary ----------------------------------------------------------------

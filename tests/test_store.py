@@ -165,11 +165,11 @@ def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(store: Store, tmp_
 @pytest.mark.parametrize(
     ("typed", "query"),
     [
-        ("re-assess & reinvigorate?", '"re assess" "reinvigorate"'),
+        ("re-assess & reinvigorate?", '("re assess" OR "reassess") AND "reinvigorate"'),
         ('"unbalanced', '"unbalanced"'),
-        ("NEAR(a b) OR c*", '"NEAR" "b" "c"'),
-        ("col:value ^start", '"col" "value" "start"'),
-        ("the and", '"the" "and"'),
+        ("NEAR(a b) OR c*", '"NEAR" AND "b" AND "c"'),
+        ("col:value ^start", '"col" AND "value" AND "start"'),
+        ("the and", '"the" AND "and"'),
         ("?!&", None),
     ],
 )
