@@ -195,12 +195,11 @@ def test_text_sources_end_to_end(cli, deal, tmp_path: Path) -> None:
 def test_people_recomputes_sides_of_stored_segments(cli, deal, tmp_path: Path) -> None:
     cli("add", deal, _write(tmp_path, "call.md", PASTED_MD.replace("Dana Whitfield", "Raj")))
     cli("process", deal)
-    sides = lambda: {
-        s["speaker"]: s["side"]
-        for s in json.loads(  # noqa: E731
-            cli("transcript", deal, "1", "-f", "json").out
-        )["sources"][0]["segments"]
-    }
+
+    def sides() -> dict[str, str]:
+        doc = json.loads(cli("transcript", deal, "1", "-f", "json").out)
+        return {s["speaker"]: s["side"] for s in doc["sources"][0]["segments"]}
+
     assert sides() == {"Maria Gonzalez": "customer", "Raj": "unknown"}
     result = cli("people", deal, "--vendor", "Raj Patel <raj@northwind.example>")
     assert "segment sides updated" in result.out and "raj@northwind.example" in result.out

@@ -31,7 +31,11 @@ def test_assembly_verifies_and_publishes_atomically(tmp_path: Path, monkeypatch)
     target = models.assemble_whisper_base(tmp_path / "cache")
     assert (target / "model.bin").read_bytes() == b"A" * 1000 + b"B" * 500
     assert sorted(p.name for p in target.iterdir()) == [
-        "config.json", "model.bin", "tokenizer.json", "vocabulary.json"]
+        "config.json",
+        "model.bin",
+        "tokenizer.json",
+        "vocabulary.json",
+    ]
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [models.WHISPER_BASE_NAME]
 
 

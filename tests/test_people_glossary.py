@@ -10,18 +10,23 @@ from handover.types import Side
 
 def test_parse_people_splits_commas_repeats_and_emails() -> None:
     assert parse_people(["Dana Whitfield, Raj Patel", "Lee <lee@x.io>", " ,"]) == [
-        ("Dana Whitfield", None), ("Raj Patel", None), ("Lee", "lee@x.io")]
+        ("Dana Whitfield", None),
+        ("Raj Patel", None),
+        ("Lee", "lee@x.io"),
+    ]
     with pytest.raises(HandoverError, match="Name <email>"):
         parse_people(["Bad <not an email"])
 
 
 def test_side_resolver_exact_then_unique_first_name() -> None:
-    side_of = side_resolver([
-        {"name": "Maria Gonzalez", "side": "customer"},
-        {"name": "Dana Whitfield", "side": "vendor"},
-        {"name": "Tom Becker", "side": "customer"},
-        {"name": "Tom Ames", "side": "vendor"},
-    ])
+    side_of = side_resolver(
+        [
+            {"name": "Maria Gonzalez", "side": "customer"},
+            {"name": "Dana Whitfield", "side": "vendor"},
+            {"name": "Tom Becker", "side": "customer"},
+            {"name": "Tom Ames", "side": "vendor"},
+        ]
+    )
     assert side_of("maria  gonzalez") == Side.CUSTOMER
     assert side_of("Maria") == Side.CUSTOMER
     assert side_of("Dana") == Side.VENDOR
@@ -45,7 +50,10 @@ def test_distinctive_terms_follow_general_rules() -> None:
 
 
 def test_hotwords_dedupe_in_priority_order() -> None:
-    words = hotwords(names=["Meridian Freight", None, "maria gonzalez"], manual=["Guidewire"],
-                     documents=["We met Maria Gonzalez at Meridian Freight about Guidewire."])
+    words = hotwords(
+        names=["Meridian Freight", None, "maria gonzalez"],
+        manual=["Guidewire"],
+        documents=["We met Maria Gonzalez at Meridian Freight about Guidewire."],
+    )
     assert words[:3] == ["Guidewire", "Meridian Freight", "maria gonzalez"]
     assert len({w.casefold() for w in words}) == len(words)

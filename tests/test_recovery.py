@@ -23,8 +23,13 @@ def _run(home: Path, *args: str, kill_at: str | None = None) -> subprocess.Compl
     env.pop("HANDOVER_TEST_KILL_AT", None)
     if kill_at:
         env["HANDOVER_TEST_KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, "-m", "handover", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "handover", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _rows(home: Path, sql: str) -> list[tuple]:
@@ -64,7 +69,9 @@ def test_kill_mid_transcription_leaves_nothing_partial(tmp_path: Path, clean_run
     assert again.returncode == 0, again.stderr
     assert _rows(home, "SELECT stage FROM sources") == [("done",)]
     assert _rows(home, "SELECT count(*) FROM segment_drafts") == [(0,)]
-    assert _rows(home, 'SELECT ordinal, start, "end", text FROM segments ORDER BY ordinal') \
+    assert (
+        _rows(home, 'SELECT ordinal, start, "end", text FROM segments ORDER BY ordinal')
         == clean_run
+    )
     assert _rows(home, "PRAGMA integrity_check") == [("ok",)]
     assert _rows(home, "SELECT count(*) FROM locks") == [(0,)]

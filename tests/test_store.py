@@ -16,8 +16,16 @@ def store(tmp_path: Path) -> Store:
 
 
 def _source(store: Store, deal_id: int, sha: str = "a" * 64, **extra) -> int:
-    fields = dict(kind="transcript", fmt="vtt", filename="call.vtt", sha256=sha, size=10,
-                  mime="text/vtt", meeting_date="2026-11-02", title="call")
+    fields = dict(
+        kind="transcript",
+        fmt="vtt",
+        filename="call.vtt",
+        sha256=sha,
+        size=10,
+        mime="text/vtt",
+        meeting_date="2026-11-02",
+        title="call",
+    )
     fields.update(extra)
     return store.add_source(deal_id, **fields)
 
@@ -27,9 +35,23 @@ def test_fresh_database_is_at_latest_version_with_foreign_keys(store: Store) -> 
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = set(store.db.table_names())
-    assert {"deals", "participants", "sources", "segments", "segments_fts", "clauses", "items",
-            "mentions", "traces", "decisions", "embeddings", "glossary", "side_overrides",
-            "locks", "events"} <= tables
+    assert {
+        "deals",
+        "participants",
+        "sources",
+        "segments",
+        "segments_fts",
+        "clauses",
+        "items",
+        "mentions",
+        "traces",
+        "decisions",
+        "embeddings",
+        "glossary",
+        "side_overrides",
+        "locks",
+        "events",
+    } <= tables
     assert store.integrity_ok()
 
 
@@ -69,18 +91,21 @@ def test_deal_slug_is_unique_and_unknown_deal_is_not_found(store: Store) -> None
     store.create_deal("acme", "Acme", "Acme", "Us", "Dana")
     with pytest.raises(Conflict, match="already exists"):
         store.create_deal("acme", "Other", None, None, None)
-    with pytest.raises(NotFound, match="unknown deal 'nope'.*deal list"):
+    with pytest.raises(NotFound, match=r"unknown deal 'nope'.*deal list"):
         store.deal("nope")
 
 
 def test_participants_merge_case_insensitively(store: Store) -> None:
     deal = store.create_deal("acme", "Acme", "Acme", "Us", None)
     store.upsert_participants(deal["id"], [("Maria Gonzalez", Side.CUSTOMER, None)])
-    store.upsert_participants(deal["id"], [("maria gonzalez", Side.VENDOR, "m@x.com"),
-                                           ("Raj", Side.VENDOR, None)])
+    store.upsert_participants(
+        deal["id"], [("maria gonzalez", Side.VENDOR, "m@x.com"), ("Raj", Side.VENDOR, None)]
+    )
     people = store.participants(deal["id"])
     assert [(p["name"], p["side"], p["email"]) for p in people] == [
-        ("Raj", "vendor", None), ("maria gonzalez", "vendor", "m@x.com")]
+        ("Raj", "vendor", None),
+        ("maria gonzalez", "vendor", "m@x.com"),
+    ]
 
 
 def test_same_sha_twice_in_a_deal_is_rejected_by_the_schema(store: Store) -> None:
@@ -95,9 +120,10 @@ def test_same_sha_twice_in_a_deal_is_rejected_by_the_schema(store: Store) -> Non
 def test_segments_replace_atomically_and_are_searchable(store: Store) -> None:
     deal = store.create_deal("acme", "Acme", None, None, None)
     sid = _source(store, deal["id"])
-    segs = [Segment(0, "The board wants us to re-assess & reinvigorate processes.", 1.0, 4.0,
-                    "Maria"),
-            Segment(1, "We will train twenty supervisors.", 5.0, 8.0, "Dana")]
+    segs = [
+        Segment(0, "The board wants us to re-assess & reinvigorate processes.", 1.0, 4.0, "Maria"),
+        Segment(1, "We will train twenty supervisors.", 5.0, 8.0, "Dana"),
+    ]
     store.replace_segments(sid, segs, lambda s: Side.CUSTOMER if s == "Maria" else Side.VENDOR)
     rows = store.segments(sid)
     assert [(r["speaker"], r["side"]) for r in rows] == [("Maria", "customer"), ("Dana", "vendor")]
