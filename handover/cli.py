@@ -57,13 +57,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-class AsKind(StrEnum):
-    recording = "recording"
-    transcript = "transcript"
-    notes = "notes"
-    scope = "scope"
-
-
 class TranscriptFormat(StrEnum):
     text = "text"
     vtt = "vtt"
@@ -254,7 +247,7 @@ def add(
         list[Path], typer.Argument(help="Recordings, transcripts, notes, scope docs.")
     ],
     as_kind: Annotated[
-        AsKind | None,
+        SourceKind | None,
         typer.Option("--as", help="Override the kind detected from the content."),
     ] = None,
     date: Annotated[
@@ -286,7 +279,7 @@ def add(
                 state.settings,
                 deal,
                 path,
-                as_kind=SourceKind(as_kind) if as_kind else None,
+                as_kind=as_kind,
                 meeting_date=date,
                 title=title,
                 replaces=replaces,
