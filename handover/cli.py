@@ -425,6 +425,14 @@ def process(
         bool, typer.Option("--batch/--no-batch", help="Batched Whisper inference (faster).")
     ] = True,
     batch_size: Annotated[int, typer.Option(min=1, max=64, help="Batch size.")] = 8,
+    vad: Annotated[
+        bool,
+        typer.Option(
+            "--vad/--no-vad",
+            help="Skip non-speech with voice activity detection. --no-vad only for "
+            "recordings where quiet speech gets dropped: Whisper may invent text in silence.",
+        ),
+    ] = True,
     hotwords: Annotated[
         bool, typer.Option("--hotwords/--no-hotwords", help="Pass the deal glossary to Whisper.")
     ] = True,
@@ -448,7 +456,9 @@ def process(
     state = _state(ctx)
     state.settings = state.settings.with_(whisper_model=whisper_model)
     deals = [d for d in state.store.deals()] if all_deals else [state.store.deal(slug or "")]
-    options = pipeline.ProcessOptions(batched=batch, batch_size=batch_size, hotwords=hotwords)
+    options = pipeline.ProcessOptions(
+        batched=batch, batch_size=batch_size, vad=vad, hotwords=hotwords
+    )
     failed = 0
     for deal in deals:
         result = pipeline.process_deal(

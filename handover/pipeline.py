@@ -31,6 +31,7 @@ _DRAFT_BATCH = 4
 class ProcessOptions:
     batched: bool = True
     batch_size: int = 8
+    vad: bool = True
     hotwords: bool = True
 
 
@@ -176,7 +177,7 @@ def _transcribe_source(
     )
     words = tuple(deal_hotwords(store, deal)) if options.hotwords else ()
     opts = transcription.TranscribeOptions(
-        batched=options.batched, batch_size=options.batch_size, hotwords=words
+        batched=options.batched, batch_size=options.batch_size, vad=options.vad, hotwords=words
     )
     last_saved = [0.0]
 

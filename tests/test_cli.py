@@ -381,3 +381,23 @@ def test_docx_notes_and_scope(cli, deal, tmp_path: Path) -> None:
     assert (doc["kind"], doc["format"]) == ("notes", "docx")
     assert cli("process", deal).code == 0
     assert "re-assess & reinvigorate processes" in cli("transcript", deal).out
+
+
+def test_new_version_of_a_scope_document_records_what_it_replaces(cli, deal, tmp_path) -> None:
+    v1 = _write(tmp_path, "sow-v1.md", "# 1 Scope\n\n1.1 Weekly status reports.\n")
+    v2 = _write(tmp_path, "sow-v2.md", "# 1 Scope\n\n1.1 Weekly status reports.\n1.2 Training.\n")
+    assert cli("add", deal, v1, "--as", "scope").code == 0
+    missing = cli("add", deal, v2, "--as", "scope", "--replaces", "99")
+    _one_line_error(missing, "99")
+    assert cli("add", deal, v2, "--as", "scope", "--replaces", "1").code == 0
+    rows = json.loads(cli("sources", deal, "--json").out)["sources"]
+    assert [(r["filename"], r["replaces"]) for r in rows] == [("sow-v1.md", None), ("sow-v2.md", 1)]
+
+
+@pytest.mark.parametrize("flags", [["--no-batch"], ["--no-vad", "--no-hotwords"]])
+def test_process_with_engine_flags_transcribes(cli, deal, flags: list[str]) -> None:
+    cli("add", deal, AUDIO / "hello.mp3")
+    result = cli("process", deal, *flags)
+    assert result.code == 0, result.err
+    text = cli("transcript", deal, "1").out.lower()
+    assert "weekly" in text and "reinvigorate" in text
