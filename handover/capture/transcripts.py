@@ -120,13 +120,18 @@ def _clean_cue_line(line: str) -> str:
     return squash_spaces(unescape_entities(line))
 
 
-def _caption_label(clean: str) -> tuple[str, str] | None:
-    """Split a "Name: text" / "[Name] text" / "- Name: text" caption line."""
-    for pattern in (_DASH_LABEL, _BRACKET_LABEL, _COLON_LABEL):
-        m = pattern.match(clean)
+def _first_label(line: str, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, str] | None:
+    """(label, text) from the first pattern whose label looks like a speaker's name."""
+    for pattern in patterns:
+        m = pattern.match(line)
         if m and is_speaker_label(m.group("label")):
             return m.group("label").strip(), (m.group("text") or "").strip()
     return None
+
+
+def _caption_label(clean: str) -> tuple[str, str] | None:
+    """Split a "Name: text" / "[Name] text" / "- Name: text" caption line."""
+    return _first_label(clean, (_DASH_LABEL, _BRACKET_LABEL, _COLON_LABEL))
 
 
 @dataclass
@@ -312,11 +317,7 @@ def _stamp(m: re.Match[str]) -> float | None:
 
 
 def _label_colon(line: str) -> tuple[str, str] | None:
-    for pattern in (_BOLD_COLON_IN, _BOLD_COLON_OUT, _COLON_LABEL):
-        m = pattern.match(line)
-        if m and is_speaker_label(m.group("label")):
-            return m.group("label").strip(), (m.group("text") or "").strip()
-    return None
+    return _first_label(line, (_BOLD_COLON_IN, _BOLD_COLON_OUT, _COLON_LABEL))
 
 
 def _turn_start(line: str) -> _TurnStart | None:
