@@ -148,6 +148,17 @@ class _Cue:
     lines: list[_CueLine] = field(default_factory=list)
 
 
+def _cue(timing_line: str, body: list[str]) -> _Cue | None:
+    """The cue under a ``start --> end`` line, or None if the timing or text is unusable."""
+    m = _CUE_TIMING.match(timing_line)
+    start = parse_timestamp(m.group(1)) if m else None
+    end = parse_timestamp(m.group(2)) if m else None
+    if start is None or end is None:
+        return None
+    cue = _Cue(start, end, [_cue_line(ln) for ln in body])
+    return cue if any(ln.text for ln in cue.lines) else None
+
+
 def _cue_line(raw: str) -> _CueLine:
     voice_match = _VOICE.search(raw)
     clean = _clean_cue_line(raw)
@@ -234,13 +245,8 @@ def parse_vtt(text: str, name: str) -> list[Segment]:
         timing_at = next((i for i, ln in enumerate(block) if "-->" in ln), None)
         if timing_at is None:
             continue  # header metadata ("Kind: captions") or a stray line
-        m = _CUE_TIMING.match(block[timing_at])
-        start = parse_timestamp(m.group(1)) if m else None
-        end = parse_timestamp(m.group(2)) if m else None
-        if start is None or end is None:
-            continue
-        cue = _Cue(start, end, [_cue_line(ln) for ln in block[timing_at + 1 :]])
-        if any(ln.text for ln in cue.lines):
+        cue = _cue(block[timing_at], block[timing_at + 1 :])
+        if cue is not None:
             cues.append(cue)
     segments = _cues_to_segments(cues)
     if not segments:
@@ -264,13 +270,8 @@ def parse_srt(text: str, name: str) -> list[Segment]:
             body.pop()
         if body and stop < len(lines) and body[-1].strip().isdigit():
             body.pop()  # the next cue's index
-        m = _CUE_TIMING.match(lines[row])
-        start = parse_timestamp(m.group(1)) if m else None
-        end = parse_timestamp(m.group(2)) if m else None
-        if start is None or end is None:
-            continue
-        cue = _Cue(start, end, [_cue_line(ln) for ln in body if ln.strip()])
-        if any(ln.text for ln in cue.lines):
+        cue = _cue(lines[row], [ln for ln in body if ln.strip()])
+        if cue is not None:
             cues.append(cue)
     segments = _cues_to_segments(cues)
     if not segments:
