@@ -544,10 +544,6 @@ class Store:
         with self.transaction():
             self.db["sources"].update(source_id, {"progress": min(max(progress, 0.0), 1.0)})
 
-    def set_duration(self, source_id: int, duration: float) -> None:
-        with self.transaction():
-            self.db["sources"].update(source_id, {"duration": duration})
-
     def remove_source(self, deal_id: int, source_id: int, actor: str | None) -> Row:
         row = self.source(deal_id, source_id)
         with self.transaction():
@@ -584,10 +580,8 @@ class Store:
                 },
             )
             self._event_in_tx(deal_id, "source.purge", actor, {"source": source_id})
-            still_used = self._one(
-                "SELECT 1 FROM sources WHERE sha256 = ? AND purged_at IS NULL", [row["sha256"]]
-            )
-        return row, still_used is None
+            unreferenced = not self.blob_in_use(row["sha256"])
+        return row, unreferenced
 
     def blob_in_use(self, sha256: str) -> bool:
         return (
@@ -771,12 +765,6 @@ class Store:
             )
 
     # -- events ------------------------------------------------------------------
-
-    def log_event(
-        self, deal_id: int | None, action: str, actor: str | None, detail: dict[str, Any]
-    ) -> None:
-        with self.transaction():
-            self._event_in_tx(deal_id, action, actor, detail)
 
     def _event_in_tx(
         self, deal_id: int | None, action: str, actor: str | None, detail: dict[str, Any]
