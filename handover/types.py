@@ -65,3 +65,96 @@ class Block:
     style: str = "body"
     level: int | None = None
     offset: int | None = None
+
+
+class ItemKind(StrEnum):
+    COMMITMENT = "commitment"
+    CUSTOMER_PHRASE = "customer_phrase"
+
+
+class Subtype(StrEnum):
+    # commitments
+    FIRM = "firm"
+    HEDGED = "hedged"
+    NEGATIVE = "negative"
+    # customer phrases
+    NEED = "need"
+    GOAL = "goal"
+    SUCCESS = "success"
+    CONCERN = "concern"
+    TERM = "term"
+
+
+COMMITMENT_SUBTYPES = (Subtype.FIRM, Subtype.HEDGED, Subtype.NEGATIVE)
+PHRASE_SUBTYPES = (Subtype.NEED, Subtype.GOAL, Subtype.SUCCESS, Subtype.CONCERN, Subtype.TERM)
+
+
+class Category(StrEnum):
+    """What a scope clause does: describe the work, exclude work, or assume something."""
+
+    SCOPE = "scope"
+    EXCLUSION = "exclusion"
+    ASSUMPTION = "assumption"
+
+
+class Status(StrEnum):
+    """Trace statuses, most dangerous first: every list is sorted in this order."""
+
+    CONFLICT = "conflict"
+    UNTRACED = "untraced"
+    WEAK = "weak"
+    TRACED = "traced"
+    ACCEPTED = "accepted"  # effective only: a reviewer accepted the gap
+    DISMISSED = "dismissed"  # effective only: a reviewer said it is not a commitment
+
+
+AUTO_STATUSES = (Status.CONFLICT, Status.UNTRACED, Status.WEAK, Status.TRACED)
+STATUS_ORDER = {status: rank for rank, status in enumerate(Status)}
+
+
+class Decision(StrEnum):
+    CONFIRMED = "confirmed"
+    NOT_A_COMMITMENT = "not-a-commitment"
+    ACCEPTED_GAP = "accepted-gap"
+    LINKED = "linked"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One item found in one segment by extraction, before de-duplication.
+
+    ``text`` is the verbatim clause, ``segment_text[char_start:char_end]``.
+    ``quantities`` are the numbers with their nouns as written ("20 supervisors").
+    ``due`` is an ISO date resolved against the meeting date, or None when the
+    due text is relative ("within six weeks of kickoff") or absent.
+    """
+
+    kind: ItemKind
+    subtype: Subtype
+    text: str
+    segment_ordinal: int
+    char_start: int
+    char_end: int
+    speaker: str | None
+    side: Side
+    side_inferred: bool
+    start: float | None
+    end: float | None
+    owner: str | None
+    due: str | None
+    due_text: str | None
+    quantities: tuple[str, ...]
+    confidence: float
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A numbered piece of a scope document: the unit items are traced to."""
+
+    ordinal: int
+    section: str  # "3.2.1", "5", or a generated "5.3" for the third bullet of section 5
+    heading: str  # the title of the section it sits in ("Out of scope")
+    text: str
+    category: Category = Category.SCOPE

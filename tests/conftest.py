@@ -36,6 +36,23 @@ def whisper(model_cache: Path):
     return load_whisper(None, model_cache)
 
 
+@pytest.fixture(scope="session")
+def nlp():
+    """The real spaCy pipeline, loaded once per test session."""
+    from handover.config import DEFAULT_SPACY_MODEL
+    from handover.models import load_spacy
+
+    return load_spacy(DEFAULT_SPACY_MODEL)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real sentence-transformers model, loaded once per test session."""
+    from handover.models import load_embedder
+
+    return load_embedder(None)
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
