@@ -34,9 +34,15 @@ demo: install
 	$(DEMO) add $(SLUG) data/demo/sow.docx --as scope --date 2026-11-12 --title "Statement of Work"
 	$(DEMO) process $(SLUG)
 	$(DEMO) sources $(SLUG)
-	$(DEMO) transcript $(SLUG) 1 | head -n 12
-	$(DEMO) search $(SLUG) "re-assess & reinvigorate processes"
-	@echo "demo data is in $(DEMO_HOME)/; try: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover --help"
+	$(DEMO) transcript $(SLUG) 1 | head -n 8
+	$(DEMO) search $(SLUG) "re-assess & reinvigorate processes" --limit 3
+	$(DEMO) items $(SLUG)
+	@# flag exits 1 when it finds items, which is the point of the demo deal.
+	$(DEMO) flag $(SLUG) || test $$? -eq 1
+	$(DEMO) checklist $(SLUG) --format md -o $(DEMO_HOME)/checklist.md
+	$(DEMO) checklist $(SLUG) --format html -o $(DEMO_HOME)/checklist.html
+	@echo "checklist: $(DEMO_HOME)/checklist.html (open it in a browser); also checklist.md"
+	@echo "try: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover --help"
 
 test: install
 	$(BIN)/pytest -q

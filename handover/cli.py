@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -27,21 +28,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from handover import pipeline, report
+from handover import pipeline, render, report
 from handover.blobs import BlobStore
 from handover.config import Settings
 from handover.errors import HandoverError
 from handover.ingest import add_file
 from handover.people import parse_people
-from handover.store import Row, Store
-from handover.types import Side, SourceKind
+from handover.store import Row, Store, now
+from handover.types import Decision, Side, SourceKind, Status
 
 app = typer.Typer(
     name="handover",
     help=(
         "Keep sales promises from falling out between the sale and the delivery.\n\n"
         "Typical flow: [bold]deal add[/] → [bold]people[/] → [bold]add[/] files → "
-        "[bold]process[/] → [bold]transcript[/] / [bold]search[/]."
+        "[bold]process[/] → [bold]checklist[/] / [bold]items[/] → [bold]review[/]; "
+        "[bold]flag[/] for cron or CI."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -197,6 +199,8 @@ def people(
         state.store.upsert_participants(deal["id"], given)
         changed = pipeline.resolve_sides(state.store, deal)
         out.print(f"{len(given)} people set; {changed} segment sides updated")
+        if changed and state.store.mark_for_extraction(deal["id"]):
+            out.print(f"sides changed: run `handover process {slug}` to derive the items again")
     table = Table("name", "side", "email")
     for p in state.store.participants(deal["id"]):
         table.add_row(escape(p["name"]), p["side"], escape(p["email"] or ""))
@@ -411,10 +415,22 @@ class _RichProgress(pipeline.Progress):
         if result.error:
             err.print(f"error: source {result.source_id}: {escape(result.error)}")
         else:
+            found = "clauses" if result.kind == SourceKind.SCOPE else "items found"
             out.print(
                 f"source {result.source_id} {escape(result.filename)} ({result.kind}): "
-                f"{result.segments} segments"
+                f"{result.segments} segments, {result.found} {found}"
             )
+
+    def deal_step(self, deal: Row, step: str) -> None:
+        err.print(f"[dim]{deal['slug']}: merging items and tracing them into scope…[/dim]")
+
+    def deal_finished(self, deal: Row, result: pipeline.DealResult) -> None:
+        if result.derived is not None:
+            d = result.derived
+            extra = f", {d.reattached} decision(s) re-attached" if d.reattached else ""
+            extra += f", {d.orphaned} orphaned decision(s)" if d.orphaned else ""
+            extra += f", {d.suspect} suspect" if d.suspect else ""
+            out.print(f"{deal['slug']}: {d.items} items · {_counts_line(d.counts)}{extra}")
 
 
 @app.command()
@@ -446,11 +462,13 @@ def process(
         ),
     ] = None,
 ) -> None:
-    """Do the pending work: parse text sources and transcribe recordings.
+    """Do the pending work: transcribe, extract items, trace them into scope.
 
-    Incremental: finished sources are skipped, failed ones are retried. Speech is
-    transcribed in English on the CPU (int8). Exits 1 if any source failed; the
-    others still complete.
+    Recordings are transcribed (English, CPU, int8); transcripts and notes are
+    parsed; commitments and customer phrases are extracted; scope documents are
+    split into clauses; then the deal's items are merged across meetings and traced.
+    Incremental: finished sources are skipped, failed ones are retried, embeddings
+    are cached. Exits 1 if any source failed; the others still complete.
     """
     if bool(slug) == all_deals:
         raise typer.BadParameter("give a deal SLUG or --all (not both)")
@@ -577,6 +595,391 @@ def _highlight(snippet: str) -> str:
         f"[bold]{escape(p[1:-1])}[/bold]" if p.startswith("[") and p.endswith("]") else escape(p)
         for p in parts
     )
+
+
+# -- items, review, checklist --------------------------------------------------------
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    shown = [f"{counts.get(str(s), 0)} {s}" for s in Status if counts.get(str(s))]
+    return ", ".join(shown) or "no items"
+
+
+def _parse_clock(value: str, option: str) -> float:
+    """ "1:02:03", "02:03" or "123.5" → seconds."""
+    parts = value.strip().split(":")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if not numbers or len(numbers) > 3 or any(n < 0 for n in numbers):
+        raise typer.BadParameter(f"{value!r} is not a time; use HH:MM:SS", param_hint=option)
+    seconds = 0.0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    """Print, or write the file atomically so a reader never sees half of it."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output = output.expanduser()
+    if not output.parent.is_dir():
+        raise HandoverError(f"{output.parent}: no such directory; create it or pick another -o")
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="")
+    tmp.replace(output)
+
+
+class ItemKindChoice(StrEnum):
+    commitment = "commitment"
+    customer_phrase = "customer_phrase"
+
+
+class StatusChoice(StrEnum):
+    conflict = "conflict"
+    untraced = "untraced"
+    weak = "weak"
+    traced = "traced"
+    accepted = "accepted"
+    dismissed = "dismissed"
+
+
+class ChecklistFormat(StrEnum):
+    html = "html"
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+class FlagFormat(StrEnum):
+    text = "text"
+    md = "md"
+    json = "json"
+
+
+@app.command()
+def items(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    kind: Annotated[ItemKindChoice | None, typer.Option(help="Only this kind.")] = None,
+    status: Annotated[StatusChoice | None, typer.Option(help="Only this effective status.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the checklist JSON document (docs/json.md).")
+    ] = False,
+) -> None:
+    """List a deal's commitments and customer phrases, most dangerous first.
+
+    Each line: effective status, item id, kind/subtype, the words, where it was said,
+    and the scope clause it traces to (or why it conflicts).
+    """
+    state = _state(ctx)
+    deal = state.store.deal(slug)
+    doc = report.checklist_document(state.store, deal, now())
+    doc["items"] = [
+        i
+        for i in doc["items"]
+        if (kind is None or i["kind"] == kind) and (status is None or i["status"] == status)
+    ]
+    if as_json:
+        sys.stdout.write(render.checklist_json(doc))
+        return
+    if doc["stale"]:
+        err.print(f"[yellow]note:[/] {slug} changed since it was traced; run `process {slug}`")
+    if not doc["items"]:
+        out.print(f"{slug}: no items" + (" match" if kind or status else "; run process first"))
+        return
+    table = Table("status", "id", "kind", "said", "where", "scope", show_lines=False)
+    for i in doc["items"]:
+        where = ""
+        if i["source"]:
+            where = i["source"]["name"]
+            if i["start"] is not None:
+                where += f" {report.clock(i['start'])}"
+        trace = i["trace"]
+        scope = ""
+        if trace:
+            scope = f"§{trace['section']} {trace['document']}"
+            if trace["reason"]:
+                scope += f" – {trace['reason']}"
+        status_text = i["status"] + (" (suspect)" if i["suspect"] else "")
+        table.add_row(
+            status_text,
+            i["id"],
+            f"{i['kind']}/{i['subtype']}",
+            escape(i["text"]),
+            escape(where),
+            escape(scope),
+        )
+    out.print(table)
+    out.print(_counts_line(doc["counts"]))
+
+
+@app.command()
+def clauses(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the clauses of a deal's scope documents, with the ids `review --clause` takes."""
+    state = _state(ctx)
+    deal = state.store.deal(slug)
+    rows = state.store.deal_clauses(deal["id"])
+    if as_json:
+        keys = ("id", "document", "section", "heading", "category", "text", "sha256")
+        out.print_json(
+            json.dumps(
+                {
+                    "schema_version": 1,
+                    "deal": slug,
+                    "clauses": [{k: r[k] for k in keys} for r in rows],
+                }
+            )
+        )
+        return
+    if not rows:
+        out.print(
+            f"{slug}: no clauses; add a scope document with `handover add {slug} FILE "
+            "--as scope` and run process"
+        )
+        return
+    table = Table("id", "document", "section", "category", "text")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), escape(r["document"]), r["section"], r["category"], escape(r["text"])
+        )
+    out.print(table)
+
+
+@app.command("review")
+def review_cmd(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    item: Annotated[str, typer.Argument(help="The item id (see `handover items SLUG`).")],
+    decision: Annotated[
+        str,
+        typer.Option(
+            help="confirmed (it is in scope) | not-a-commitment | accepted-gap (a known gap "
+            "someone owns) | linked (to --clause) | reopen (back to the machine's verdict).",
+            show_default=False,
+        ),
+    ],
+    by: Annotated[str, typer.Option(help="Who decides (kept in the audit trail).")],
+    clause: Annotated[
+        int | None, typer.Option(help="With --decision linked: the clause id.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Record a review decision on an item. Decisions are appended, never edited;
+    the latest one sets the item's effective status."""
+    from handover import review
+
+    state = _state(ctx)
+    store = state.store
+    deal = store.deal(slug)
+    chosen = review.parse_decision(decision)
+    review.check_decision(chosen, clause)
+    row = store.item(deal["id"], item)
+    if not by.strip():
+        raise typer.BadParameter("say who decides", param_hint="--by")
+    sha = None
+    if clause is not None:
+        sha = store.clause(deal["id"], clause)["sha256"]
+    elif chosen == Decision.CONFIRMED:
+        best = [t for t in store.traces(deal["id"]) if t["item_id"] == item and t["rank"] == 0]
+        sha = best[0]["clause_sha256"] if best else None
+    store.add_decision(
+        deal["id"],
+        item_id=item,
+        original_item_id=item,
+        decision=str(chosen),
+        clause_id=clause,
+        clause_sha256=sha,
+        by=by.strip(),
+        note=note,
+        item_text=row["text"],
+    )
+    status = review.effective_status(row["auto_status"], {"decision": str(chosen)})
+    out.print(f"{item}: {chosen} by {escape(by.strip())} → {status}")
+
+
+item_app = typer.Typer(help="Add items that extraction missed.", no_args_is_help=True)
+app.add_typer(item_app, name="item")
+
+
+@item_app.command("add")
+def item_add(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    kind: Annotated[ItemKindChoice, typer.Option(help="What it is.")],
+    text: Annotated[str, typer.Option(help="The words, as said.")],
+    by: Annotated[str, typer.Option(help="Who adds it (kept in the audit trail).")],
+    subtype: Annotated[
+        str | None,
+        typer.Option(
+            help="firm|hedged|negative for a commitment (default firm); "
+            "need|goal|success|concern|term for a customer phrase (default need).",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[int | None, typer.Option(help="The source it was said in.")] = None,
+    at: Annotated[str | None, typer.Option(help="When in that source, HH:MM:SS.")] = None,
+) -> None:
+    """Add a commitment or customer phrase by hand; it is traced like the others and
+    marked manual."""
+    from handover import manual
+
+    state = _state(ctx)
+    deal = state.store.deal(slug)
+    seconds = _parse_clock(at, "--at") if at is not None else None
+    item_id = manual.add_item(
+        state.store,
+        deal,
+        kind=str(kind),
+        text=text,
+        subtype=subtype,
+        source_id=source,
+        at=seconds,
+        by=by,
+    )
+    result = pipeline.retrace(state.store, state.settings, deal)
+    row = state.store.item(deal["id"], item_id)
+    out.print(f"added {item_id} ({kind}, manual) → {row['auto_status']}")
+    out.print(f"{slug}: {_counts_line(result.counts)}")
+
+
+@app.command()
+def sides(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    source: Annotated[int, typer.Argument(help="The recording or transcript (source id).")],
+    side: Annotated[Side, typer.Option(help="vendor or customer.")],
+    start: Annotated[str, typer.Option("--from", help="Start of the range, HH:MM:SS.")],
+    end: Annotated[str, typer.Option("--to", help="End of the range, HH:MM:SS.")],
+    speaker: Annotated[str | None, typer.Option(help="Who speaks in the range.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who sets it (audit trail).")] = None,
+) -> None:
+    """Set who speaks in a time range of a recording (there is no diarization offline),
+    then derive the deal's items again."""
+    state = _state(ctx)
+    if side == Side.UNKNOWN:
+        raise typer.BadParameter("use vendor or customer", param_hint="--side")
+    lo, hi = _parse_clock(start, "--from"), _parse_clock(end, "--to")
+    if hi <= lo:
+        raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    deal = state.store.deal(slug)
+    row = state.store.source(deal["id"], source)
+    if row["kind"] == SourceKind.SCOPE:
+        raise HandoverError(f"source {source} is a scope document; sides apply to conversations")
+    changed = state.store.add_side_override(source, lo, hi, side, speaker, by)
+    out.print(
+        f"source {source} {report.clock(lo)}–{report.clock(hi)}: {changed} segment(s) set to {side}"
+    )
+    result = pipeline.process_deal(
+        state.store, state.blobs, state.settings, deal, progress=_RichProgress()
+    )
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def checklist(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    fmt: Annotated[
+        ChecklistFormat, typer.Option("--format", "-f", help="html, md, csv or json.")
+    ] = ChecklistFormat.html,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """The kickoff checklist: conflicts, then untraced, weak, traced, accepted and
+    dismissed items, each with its quote, who said it and when, and its evidence."""
+    state = _state(ctx)
+    deal = state.store.deal(slug)
+    doc = report.checklist_document(state.store, deal, now())
+    _write_output(render.render_checklist(doc, str(fmt)), output)
+    if output is not None:
+        err.print(f"{slug}: {_counts_line(doc['counts'])} → {output}")
+
+
+@app.command()
+def flag(
+    ctx: typer.Context,
+    slugs: Annotated[list[str] | None, typer.Argument(help="Deals to check; or --all.")] = None,
+    all_deals: Annotated[bool, typer.Option("--all", help="Check every deal.")] = False,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated kinds. Default: commitment,customer_phrase."),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated effective statuses to flag: conflict, untraced, weak, "
+            "traced, accepted, dismissed, and suspect. Default: untraced,conflict."
+        ),
+    ] = None,
+    fmt: Annotated[FlagFormat, typer.Option("--format", "-f", help="text, md or json.")] = (
+        FlagFormat.text
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only items first seen after this ISO time, or `last` for the previous run."
+        ),
+    ] = None,
+) -> None:
+    """The batch job for cron or CI: list the items whose status needs attention.
+
+    Reads stored statuses (no models). Exit status: 0 nothing flagged, 1 items
+    flagged, 2 an error (unknown deal, bad option). Each run is recorded, so the
+    report marks items that are new since the previous run.
+    """
+    from handover import flag as flagging
+
+    if bool(slugs) == all_deals:
+        raise typer.BadParameter("give deal SLUGs or --all (not both)")
+    try:
+        state = _state(ctx)
+        options = flagging.FlagOptions(
+            kinds=flagging.parse_list(kind, flagging.DEFAULT_KINDS, "--kind")
+            or flagging.DEFAULT_KINDS,
+            fail_on=flagging.parse_list(fail_on, flagging.FAIL_ON_CHOICES, "--fail-on")
+            or flagging.DEFAULT_FAIL_ON,
+            since=_since(since),
+        )
+        deals = state.store.deals() if all_deals else [state.store.deal(s) for s in slugs or []]
+        result = flagging.run(state.store, deals, options)
+        _write_output(render.render_flag(result, str(fmt)), output)
+    except HandoverError as exc:
+        err.print(f"error: {escape(exc.message)}")
+        raise typer.Exit(2) from None
+    for doc in result["deals"]:
+        if doc["stale_reason"]:
+            err.print(
+                f"warning: {doc['deal']}: {doc['stale_reason']}; "
+                f"run `handover process {doc['deal']}`"
+            )
+    raise typer.Exit(1 if result["total"] else 0)
+
+
+def _since(value: str | None) -> str | None:
+    if value is None or value == "last":
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HandoverError(
+            f"--since {value!r} is not an ISO time; use e.g. 2026-11-20T06:00:00Z or `last`"
+        ) from None
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- models --------------------------------------------------------------------------

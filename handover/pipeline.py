@@ -1,5 +1,11 @@
 """Run the stages for a deal, incrementally: only sources with work left are touched.
 
+Per source: parse or transcribe (stage ``transcribing``), then extract items from a
+conversation or split a scope document into clauses (``extracting``), then wait at
+``tracing`` for the deal-level step that merges items and traces them
+(``derive.py``); only then is the source ``done``. A kill at any point leaves the
+source at the stage it reached, and the next run picks it up from there.
+
 Text sources (transcripts, notes, scope documents) are parsed first, so the deal's
 glossary is complete before any recording is transcribed. Each source succeeds or
 fails on its own: a failure is recorded on that source with its one-line reason and
@@ -13,10 +19,12 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from handover import glossary
+from handover import derive, glossary
 from handover.blobs import BlobStore
 from handover.capture.parse import text_segments
+from handover.capture.scope import scope_blocks
 from handover.config import Settings
 from handover.errors import HandoverError
 from handover.people import side_resolver
@@ -42,6 +50,7 @@ class SourceResult:
     kind: str
     stage: str
     segments: int = 0
+    found: int = 0  # items extracted, or clauses for a scope document
     error: str | None = None
 
 
@@ -49,6 +58,7 @@ class SourceResult:
 class DealResult:
     slug: str
     sources: list[SourceResult] = field(default_factory=list)
+    derived: derive.DeriveResult | None = None
 
     @property
     def failed(self) -> list[SourceResult]:
@@ -63,6 +73,11 @@ class Progress:
     def audio_progress(self, source: Row, done: float, total: float) -> None: ...
 
     def source_finished(self, result: SourceResult) -> None: ...
+
+    def deal_step(self, deal: Row, step: str) -> None:
+        """A deal-level step starts: "tracing" (merge items and trace them)."""
+
+    def deal_finished(self, deal: Row, result: DealResult) -> None: ...
 
 
 def fault_point(name: str, count: int = 1) -> None:
@@ -97,8 +112,11 @@ def process_deal(
     deal: Row,
     options: ProcessOptions | None = None,
     progress: Progress | None = None,
+    *,
+    force_trace: bool = False,
 ) -> DealResult:
-    """Bring every source of the deal to ``done``; failed sources are retried."""
+    """Bring every source of the deal to ``done``, then re-derive and re-trace the
+    deal's items if anything changed; failed sources are retried."""
     options = options or ProcessOptions()
     progress = progress or Progress()
     lock = f"process:{deal['slug']}"
@@ -113,9 +131,34 @@ def process_deal(
             outcome = _process_source(store, blobs, settings, deal, source, options, progress)
             result.sources.append(outcome)
             progress.source_finished(outcome)
+        waiting = [s for s in store.sources_to_process(deal["id"]) if s["stage"] == Stage.TRACING]
+        if waiting or force_trace or store.stale_reason(deal["id"]):
+            progress.deal_step(deal, "tracing")
+            result.derived = derive.derive(
+                store, deal, _nlp(settings), derive.cached_embedder(store, settings)
+            )
+            for source in waiting:
+                store.set_stage(source["id"], Stage.DONE)
+        progress.deal_finished(deal, result)
         return result
     finally:
         store.release_lock(lock)
+
+
+def retrace(store: Store, settings: Settings, deal: Row) -> derive.DeriveResult:
+    """Re-derive and re-trace the deal's items now (after a manual item was added)."""
+    lock = f"process:{deal['slug']}"
+    store.acquire_lock(lock)
+    try:
+        return derive.derive(store, deal, _nlp(settings), derive.cached_embedder(store, settings))
+    finally:
+        store.release_lock(lock)
+
+
+def _nlp(settings: Settings) -> Any:
+    from handover.models import load_spacy
+
+    return load_spacy(settings.spacy_model)
 
 
 def _process_source(
@@ -129,22 +172,28 @@ def _process_source(
 ) -> SourceResult:
     outcome = SourceResult(source["id"], source["filename"], source["kind"], str(Stage.FAILED))
     try:
-        if source["kind"] == SourceKind.RECORDING:
+        kind = SourceKind(source["kind"])
+        transcribed = source["stage"] in (Stage.EXTRACTING, Stage.TRACING)
+        if kind == SourceKind.RECORDING and transcribed:
+            outcome.segments = len(store.segments(source["id"]))  # killed after publishing
+        elif kind == SourceKind.RECORDING:
             outcome.segments = _transcribe_source(
                 store, blobs, settings, deal, source, options, progress
             )
         else:
-            segments = text_segments(
-                SourceKind(source["kind"]),
-                source["fmt"],
-                blobs.read(source["sha256"]),
-                source["filename"],
-            )
+            data = blobs.read(source["sha256"])
+            segments = text_segments(kind, source["fmt"], data, source["filename"])
             outcome.segments = store.replace_segments(
                 source["id"], segments, deal_side_resolver(store, deal)
             )
-        store.set_stage(source["id"], Stage.DONE)
-        outcome.stage = str(Stage.DONE)
+        store.set_stage(source["id"], Stage.EXTRACTING)
+        if kind == SourceKind.SCOPE:
+            outcome.found = _split_scope(store, blobs, source)
+        else:
+            outcome.found = _extract_source(store, settings, deal, source)
+        fault_point("extract")
+        store.set_stage(source["id"], Stage.TRACING)
+        outcome.stage = str(Stage.TRACING)
     except HandoverError as exc:
         outcome.error = exc.message
     except Exception as exc:  # one broken source must not stop the others
@@ -152,6 +201,41 @@ def _process_source(
     if outcome.error:
         store.set_stage(source["id"], Stage.FAILED, error=outcome.error)
     return outcome
+
+
+def _extract_source(store: Store, settings: Settings, deal: Row, source: Row) -> int:
+    from handover.extract import extract
+
+    segments = [
+        Segment(
+            ordinal=row["ordinal"],
+            text=row["text"],
+            start=row["start"],
+            end=row["end"],
+            speaker=row["speaker"],
+            side=Side(row["side"]),
+            offset=row["offset"],
+        )
+        for row in store.segments(source["id"])
+    ]
+    people = {p["name"]: Side(p["side"]) for p in store.participants(deal["id"])}
+    candidates = extract(
+        _nlp(settings),
+        segments,
+        meeting_date=source["meeting_date"],
+        source_kind=SourceKind(source["kind"]),
+        people=people,
+    )
+    return store.replace_extractions(source["id"], candidates)
+
+
+def _split_scope(store: Store, blobs: BlobStore, source: Row) -> int:
+    from handover.clauses import clause_sha256, split_clauses
+
+    fmt = source["fmt"] if source["fmt"] in ("md", "docx", "pdf") else "txt"
+    blocks = scope_blocks(blobs.read(source["sha256"]), source["filename"], fmt)
+    clauses = split_clauses(blocks)
+    return store.replace_clauses(source["id"], [(c, clause_sha256(c.text)) for c in clauses])
 
 
 def _transcribe_source(

@@ -9,7 +9,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from handover.store import Row
+from handover.review import effective_status, latest
+from handover.store import Row, Store
+from handover.types import STATUS_ORDER, Status
 
 SCHEMA_VERSION = 1
 
@@ -121,3 +123,192 @@ def transcript_json(deal: Row, parts: Sequence[tuple[Row, list[Row]]]) -> str:
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- the checklist document ---------------------------------------------------------
+
+
+def _source_ref(source_id: int, sources: dict[int, Row]) -> dict[str, Any] | None:
+    source = sources.get(source_id)
+    if source is None:
+        return None
+    return {
+        "id": source["id"],
+        "name": source["filename"],
+        "kind": source["kind"],
+        "meeting_date": source["meeting_date"],
+    }
+
+
+def _decision_json(row: Row) -> dict[str, Any]:
+    return {
+        "decision": row["decision"],
+        "by": row["by"],
+        "at": row["at"],
+        "note": row["note"],
+        "clause_id": row["clause_id"],
+    }
+
+
+def _trace_json(trace: Row | None) -> dict[str, Any] | None:
+    if trace is None or trace["clause_id"] is None:
+        return None
+    return {
+        "clause_id": trace["clause_id"],
+        "document": trace["document"],
+        "section": trace["section"],
+        "heading": trace["heading"],
+        "clause": trace["clause"],
+        "category": trace["category"],
+        "matched_terms": json.loads(trace["matched_terms"]),
+        "reason": trace["reason"],
+    }
+
+
+def item_documents(
+    items: Sequence[Row],
+    mentions: Sequence[Row],
+    traces: Sequence[Row],
+    decisions: Sequence[Row],
+    sources: dict[int, Row],
+    clauses: dict[int, Row],
+) -> list[dict[str, Any]]:
+    """Every item as its JSON object, most dangerous status first.
+
+    The effective ``status`` applies the latest decision; a ``linked`` decision shows
+    the linked clause as the trace.
+    """
+    by_item: dict[str, list[Row]] = {}
+    for m in mentions:
+        by_item.setdefault(m["item_id"], []).append(m)
+    best = {t["item_id"]: t for t in traces if t["rank"] == 0}
+    history: dict[str, list[Row]] = {}
+    for d in decisions:
+        history.setdefault(d["item_id"], []).append(d)
+    last = latest(decisions)
+    docs = []
+    for item in items:
+        own = by_item.get(item["id"], [])
+        first = own[0] if own else None
+        decision = last.get(item["id"])
+        status = effective_status(item["auto_status"], decision)
+        trace = best.get(item["id"])
+        if decision and decision["decision"] == "linked" and decision["clause_id"] in clauses:
+            c = clauses[decision["clause_id"]]
+            trace = {
+                **c,
+                "clause_id": c["id"],
+                "clause": c["text"],
+                "matched_terms": "[]",
+                "reason": None,
+            }
+        docs.append(
+            {
+                "id": item["id"],
+                "kind": item["kind"],
+                "subtype": item["subtype"],
+                "text": item["text"],
+                "speaker": first["speaker"] if first else None,
+                "side": item["side"],
+                "side_inferred": bool(item["side_inferred"]),
+                "source": _source_ref(first["source_id"], sources) if first else None,
+                "start": first["start"] if first else None,
+                "end": first["end"] if first else None,
+                "owner": item["owner"],
+                "due": item["due"],
+                "due_text": item["due_text"],
+                "quantities": json.loads(item["quantities"]),
+                "confidence": item["confidence"],
+                "rule": item["rule"],
+                "auto_status": item["auto_status"],
+                "status": str(status),
+                "suspect": bool(item["suspect"]),
+                "suspect_reason": item["suspect_reason"],
+                "score": item["score"],
+                "trace": _trace_json(trace),
+                "decision": _decision_json(decision) if decision else None,
+                "history": [_decision_json(d) for d in history.get(item["id"], [])],
+                "mentions": [
+                    {
+                        "source": _source_ref(m["source_id"], sources),
+                        "speaker": m["speaker"],
+                        "start": m["start"],
+                        "end": m["end"],
+                        "quote": m["quote"],
+                    }
+                    for m in own
+                ],
+                "manual": bool(item["manual"]),
+            }
+        )
+
+    def order(doc: dict[str, Any]) -> tuple[Any, ...]:
+        source = doc["source"] or {}
+        return (
+            STATUS_ORDER[Status(doc["status"])],
+            source.get("meeting_date") or "",
+            source.get("id") or 0,
+            doc["start"] if doc["start"] is not None else -1.0,
+            doc["id"],
+        )
+
+    return sorted(docs, key=order)
+
+
+def checklist_document(store: Store, deal: Row, generated_at: str) -> dict[str, Any]:
+    """The deal's items with their statuses: the one document behind `items --json`,
+    `checklist` (every format) and each deal of `flag`."""
+    deal_id = deal["id"]
+    sources = {s["id"]: s for s in store.sources(deal_id, include_removed=True)}
+    clause_rows = store.deal_clauses(deal_id, live_only=False)
+    clauses = {c["id"]: c for c in clause_rows}
+    decisions = store.decisions(deal_id)
+    items = store.items(deal_id)
+    docs = item_documents(
+        items, store.mentions(deal_id), store.traces(deal_id), decisions, sources, clauses
+    )
+    counts = {str(s): 0 for s in Status}
+    for doc in docs:
+        counts[doc["status"]] += 1
+    item_ids = {i["id"] for i in items}
+    live = {s["id"] for s in store.live_sources(deal_id)}
+    documents = [
+        {
+            "id": s["id"],
+            "name": s["filename"],
+            "meeting_date": s["meeting_date"],
+            "clauses": sum(1 for c in clause_rows if c["source_id"] == s["id"]),
+        }
+        for s in sources.values()
+        if s["kind"] == "scope" and s["id"] in live
+    ]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "deal": deal["slug"],
+        "name": deal["name"],
+        "customer": deal["customer"],
+        "vendor": deal["vendor"],
+        "owner": deal["owner"],
+        "generated_at": generated_at,
+        "traced_at": deal.get("traced_at"),
+        "stale": store.stale_reason(deal_id) is not None,
+        "counts": counts,
+        "documents": documents,
+        "items": docs,
+        "orphaned_decisions": [
+            {
+                "item_id": d["item_id"],
+                "decision": d["decision"],
+                "by": d["by"],
+                "at": d["at"],
+                "note": d["note"],
+                "text": d["item_text"],
+            }
+            for d in orphaned_decisions(decisions, item_ids)
+        ],
+    }
+
+
+def orphaned_decisions(decisions: Sequence[Row], item_ids: set[str]) -> list[Row]:
+    """The latest decision of each item that no longer exists."""
+    return [d for item_id, d in latest(decisions).items() if item_id not in item_ids]

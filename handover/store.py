@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from handover.errors import Conflict, HandoverError, NotFound
-from handover.types import Segment, Side, SourceKind, Stage
+from handover.types import Candidate, Clause, Segment, Side, SourceKind, Stage
 
 Row = dict[str, Any]
 
@@ -257,10 +257,48 @@ CREATE TABLE events (
 CREATE INDEX events_deal ON events(deal_id);
 """
 
+# v2: extraction results per source (so a deal's items are rebuilt without
+# re-reading unchanged sources), what a decision saw, and when a deal was traced.
+_V2 = """
+CREATE TABLE extractions (
+    id             INTEGER PRIMARY KEY,
+    source_id      INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    segment_id     INTEGER REFERENCES segments(id) ON DELETE SET NULL,
+    ordinal        INTEGER NOT NULL,     -- the segment's ordinal
+    kind           TEXT NOT NULL CHECK (kind IN ('commitment', 'customer_phrase')),
+    subtype        TEXT NOT NULL,
+    text           TEXT NOT NULL,
+    speaker        TEXT,
+    side           TEXT NOT NULL CHECK (side IN ('vendor', 'customer', 'unknown')),
+    side_inferred  INTEGER NOT NULL DEFAULT 0,
+    start          REAL,
+    "end"          REAL,
+    char_start     INTEGER NOT NULL,
+    char_end       INTEGER NOT NULL,
+    owner          TEXT,
+    due            TEXT,
+    due_text       TEXT,
+    quantities     TEXT NOT NULL DEFAULT '[]',
+    confidence     REAL NOT NULL,
+    rule           TEXT NOT NULL
+);
+CREATE INDEX extractions_source ON extractions(source_id);
+ALTER TABLE decisions ADD COLUMN clause_sha256 TEXT;   -- the clause it confirmed or linked
+ALTER TABLE decisions ADD COLUMN item_text TEXT;       -- the item's words when decided
+ALTER TABLE items ADD COLUMN suspect_reason TEXT;
+ALTER TABLE deals ADD COLUMN traced_at TEXT;
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: conn.executescript(_V1),
+    lambda conn: conn.executescript(_V2),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# A source that counts: not removed, not purged, and not replaced by a live newer version.
+_LIVE = """s.removed_at IS NULL AND s.purged_at IS NULL AND NOT EXISTS (
+    SELECT 1 FROM sources r WHERE r.replaces = s.id AND r.removed_at IS NULL
+    AND r.purged_at IS NULL)"""
 
 # Words that add nothing to a full-text query but would make an AND query miss:
 # people type "re-assess & reinvigorate" while the transcript says "and".
@@ -568,6 +606,7 @@ class Store:
             self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
             self.db.execute("DELETE FROM segment_drafts WHERE source_id = ?", [source_id])
             self.db.execute("DELETE FROM mentions WHERE source_id = ?", [source_id])
+            self.db.execute("DELETE FROM extractions WHERE source_id = ?", [source_id])
             self.db.execute("DELETE FROM clauses WHERE source_id = ?", [source_id])
             self.db["sources"].update(
                 source_id,
@@ -620,6 +659,7 @@ class Store:
         for batch in _batches(rows, 500):
             self.db["segments"].insert_all(batch)
             count += len(batch)
+        self._apply_overrides(source_id)  # hand-set sides outlive a re-transcription
         return count
 
     def clear_drafts(self, source_id: int) -> None:
@@ -704,6 +744,321 @@ class Store:
             rows = self._all(sql, [any_word, deal_id, limit])
         return rows
 
+    # -- extraction --------------------------------------------------------------
+
+    def replace_extractions(self, source_id: int, candidates: Iterable[Candidate]) -> int:
+        """Swap in what extraction found in one source, in one transaction."""
+        with self.transaction():
+            self.db.execute("DELETE FROM extractions WHERE source_id = ?", [source_id])
+            segment_ids = dict(
+                self.db.execute(
+                    "SELECT ordinal, id FROM segments WHERE source_id = ?", [source_id]
+                ).fetchall()
+            )
+            rows = [
+                {
+                    "source_id": source_id,
+                    "segment_id": segment_ids.get(c.segment_ordinal),
+                    "ordinal": c.segment_ordinal,
+                    "kind": str(c.kind),
+                    "subtype": str(c.subtype),
+                    "text": c.text,
+                    "speaker": c.speaker,
+                    "side": str(c.side),
+                    "side_inferred": int(c.side_inferred),
+                    "start": c.start,
+                    "end": c.end,
+                    "char_start": c.char_start,
+                    "char_end": c.char_end,
+                    "owner": c.owner,
+                    "due": c.due,
+                    "due_text": c.due_text,
+                    "quantities": json.dumps(list(c.quantities)),
+                    "confidence": c.confidence,
+                    "rule": c.rule,
+                }
+                for c in candidates
+            ]
+            if rows:
+                self.db["extractions"].insert_all(rows)
+        return len(rows)
+
+    def deal_extractions(self, deal_id: int) -> list[Row]:
+        """Every extraction of the deal's live sources, oldest meeting first."""
+        return self._all(
+            f"""SELECT e.*, s.meeting_date, s.filename AS source_name, s.kind AS source_kind
+                FROM extractions e JOIN sources s ON s.id = e.source_id
+                WHERE s.deal_id = ? AND {_LIVE}
+                ORDER BY s.meeting_date, s.added_at, s.id, e.ordinal, e.char_start""",
+            [deal_id],
+        )
+
+    def live_sources(self, deal_id: int) -> list[Row]:
+        """Sources that count: not removed, purged, or replaced by a newer version."""
+        return self._all(
+            f"SELECT s.* FROM sources s WHERE s.deal_id = ? AND {_LIVE} ORDER BY s.id",
+            [deal_id],
+        )
+
+    # -- clauses -----------------------------------------------------------------
+
+    def replace_clauses(self, source_id: int, clauses: Iterable[tuple[Clause, str]]) -> int:
+        """Store a scope document's clauses with their sha256, keeping the ids of
+        clauses whose place in the document is unchanged (decisions point at them)."""
+        count = 0
+        with self.transaction():
+            for clause, sha in clauses:
+                self.db.execute(
+                    """INSERT INTO clauses(source_id, ordinal, section, heading, text, category,
+                                           sha256)
+                       VALUES (?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(source_id, ordinal) DO UPDATE SET section = excluded.section,
+                         heading = excluded.heading, text = excluded.text,
+                         category = excluded.category, sha256 = excluded.sha256""",
+                    [
+                        source_id,
+                        clause.ordinal,
+                        clause.section,
+                        clause.heading,
+                        clause.text,
+                        str(clause.category),
+                        sha,
+                    ],
+                )
+                count += 1
+            self.db.execute(
+                "DELETE FROM clauses WHERE source_id = ? AND ordinal >= ?", [source_id, count]
+            )
+        return count
+
+    def deal_clauses(self, deal_id: int, *, live_only: bool = True) -> list[Row]:
+        live = f"AND {_LIVE}" if live_only else ""
+        return self._all(
+            f"""SELECT c.*, s.filename AS document, s.meeting_date AS doc_date,
+                       s.removed_at IS NOT NULL OR s.purged_at IS NOT NULL AS gone
+                FROM clauses c JOIN sources s ON s.id = c.source_id
+                WHERE s.deal_id = ? {live} ORDER BY s.id, c.ordinal""",
+            [deal_id],
+        )
+
+    def clause(self, deal_id: int, clause_id: int) -> Row:
+        row = self._one(
+            """SELECT c.*, s.filename AS document FROM clauses c
+               JOIN sources s ON s.id = c.source_id WHERE c.id = ? AND s.deal_id = ?""",
+            [clause_id, deal_id],
+        )
+        if row is None:
+            raise NotFound(
+                f"deal {self._slug(deal_id)!r} has no clause {clause_id}; "
+                "see `handover clauses SLUG` for the ids"
+            )
+        return row
+
+    # -- embeddings --------------------------------------------------------------
+
+    def embeddings(self, shas: Iterable[str], model: str) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        shas = list(dict.fromkeys(shas))
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for sha, vector in self.db.execute(
+                f"SELECT text_sha256, vector FROM embeddings WHERE model = ? "
+                f"AND text_sha256 IN ({marks})",
+                [model, *chunk],
+            ):
+                found[sha] = vector
+        return found
+
+    def put_embeddings(self, rows: Iterable[tuple[str, int, bytes]], model: str) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO embeddings(text_sha256, model, dim, vector) "
+                "VALUES (?, ?, ?, ?)",
+                [(sha, model, dim, vector) for sha, dim, vector in rows],
+            )
+
+    # -- items -------------------------------------------------------------------
+
+    def items(self, deal_id: int) -> list[Row]:
+        return self._all("SELECT * FROM items WHERE deal_id = ? ORDER BY created_at, id", [deal_id])
+
+    def item(self, deal_id: int, item_id: str) -> Row:
+        row = self._one("SELECT * FROM items WHERE deal_id = ? AND id = ?", [deal_id, item_id])
+        if row is None:
+            raise NotFound(
+                f"deal {self._slug(deal_id)!r} has no item {item_id!r}; "
+                "see `handover items SLUG` for the ids"
+            )
+        return row
+
+    def mentions(self, deal_id: int) -> list[Row]:
+        return self._all(
+            """SELECT m.*, s.filename AS source_name, s.kind AS source_kind, s.meeting_date
+               FROM mentions m JOIN items i ON i.id = m.item_id
+               JOIN sources s ON s.id = m.source_id
+               WHERE i.deal_id = ? ORDER BY s.meeting_date, s.id, m.start, m.char_start""",
+            [deal_id],
+        )
+
+    def traces(self, deal_id: int) -> list[Row]:
+        return self._all(
+            """SELECT t.*, c.section, c.heading, c.text AS clause, c.category, c.sha256,
+                      s.filename AS document
+               FROM traces t JOIN items i ON i.id = t.item_id
+               LEFT JOIN clauses c ON c.id = t.clause_id
+               LEFT JOIN sources s ON s.id = c.source_id
+               WHERE i.deal_id = ? ORDER BY t.item_id, t.rank""",
+            [deal_id],
+        )
+
+    def save_items(
+        self,
+        deal_id: int,
+        items: list[Row],
+        mentions: list[Row],
+        traces: list[Row],
+        reattached: list[tuple[str, str, float]],
+    ) -> None:
+        """Replace the deal's derived items, mentions and traces in one transaction.
+
+        Items keep their ``created_at`` when their id survives; decisions are never
+        deleted, only re-pointed (``reattached``: old id, new id, overlap).
+        """
+        with self.transaction():
+            created = dict(
+                self.db.execute(
+                    "SELECT id, created_at FROM items WHERE deal_id = ?", [deal_id]
+                ).fetchall()
+            )
+            self.db.execute("DELETE FROM items WHERE deal_id = ?", [deal_id])
+            stamp = now()
+            for item in items:
+                row = {**item, "deal_id": deal_id, "traced_at": stamp}
+                row["created_at"] = created.get(item["id"]) or item.get("created_at") or stamp
+                self.db["items"].insert(row)
+            if mentions:
+                self.db["mentions"].insert_all(mentions)
+            if traces:
+                self.db["traces"].insert_all(traces)
+            for old, new, overlap in reattached:
+                self.db.execute(
+                    "UPDATE decisions SET item_id = ? WHERE deal_id = ? AND item_id = ?",
+                    [new, deal_id, old],
+                )
+                self._event_in_tx(
+                    deal_id,
+                    "decision.reattach",
+                    None,
+                    {"from": old, "to": new, "overlap": round(overlap, 3)},
+                )
+            self.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", [stamp, deal_id])
+
+    # -- decisions ---------------------------------------------------------------
+
+    def decisions(self, deal_id: int) -> list[Row]:
+        return self._all("SELECT * FROM decisions WHERE deal_id = ? ORDER BY id", [deal_id])
+
+    def add_decision(self, deal_id: int, **fields: Any) -> int:
+        """Append a decision; a confirm or link clears the item's suspect flag."""
+        with self.transaction():
+            fields = {"deal_id": deal_id, "at": now(), **fields}
+            decision_id = int(self.db["decisions"].insert(fields).last_pk)
+            if fields["decision"] in ("confirmed", "linked"):
+                self.db.execute(
+                    "UPDATE items SET suspect = 0, suspect_reason = NULL WHERE id = ?",
+                    [fields["item_id"]],
+                )
+        return decision_id
+
+    def add_manual_item(self, deal_id: int, item: Row, mention: Row | None, by: str) -> None:
+        with self.transaction():
+            if self._one("SELECT 1 FROM items WHERE id = ?", [item["id"]]):
+                raise Conflict(
+                    f"item {item['id']} already exists with these words; "
+                    "review it with `handover review`"
+                )
+            self.db["items"].insert({**item, "deal_id": deal_id, "created_at": now()})
+            if mention:
+                self.db["mentions"].insert(mention)
+            self._event_in_tx(deal_id, "item.add", by, {"item": item["id"]})
+
+    # -- side overrides -----------------------------------------------------------
+
+    def add_side_override(
+        self,
+        source_id: int,
+        start: float,
+        end: float,
+        side: Side,
+        speaker: str | None,
+        by: str | None,
+    ) -> int:
+        """Record a hand-set side for a time range and apply it to the segments in it."""
+        with self.transaction():
+            self.db["side_overrides"].insert(
+                {
+                    "source_id": source_id,
+                    "start": start,
+                    "end": end,
+                    "side": str(side),
+                    "speaker": speaker,
+                    "by": by or "unknown",
+                    "at": now(),
+                }
+            )
+            changed = self._apply_overrides(source_id)
+            self.db.execute(
+                "UPDATE sources SET stage = 'extracting', progress = 0 WHERE id = ?", [source_id]
+            )
+        return changed
+
+    def _apply_overrides(self, source_id: int) -> int:
+        changed = 0
+        for o in self._all(
+            'SELECT start, "end", side, speaker FROM side_overrides'
+            " WHERE source_id = ? ORDER BY id",
+            [source_id],
+        ):
+            # A segment belongs to the range when its middle falls inside it.
+            changed += self.db.execute(
+                """UPDATE segments SET side = ?, speaker = coalesce(?, speaker)
+                   WHERE source_id = ? AND start IS NOT NULL
+                   AND (start + coalesce("end", start)) / 2 BETWEEN ? AND ?""",
+                [o["side"], o["speaker"], source_id, o["start"], o["end"]],
+            ).rowcount
+        return changed
+
+    def mark_for_extraction(self, deal_id: int) -> int:
+        """Send every finished conversation source back through extraction (sides changed)."""
+        with self.transaction():
+            return self.db.execute(
+                """UPDATE sources SET stage = 'extracting' WHERE deal_id = ? AND stage = 'done'
+                   AND kind != 'scope' AND removed_at IS NULL AND purged_at IS NULL""",
+                [deal_id],
+            ).rowcount
+
+    def stale_reason(self, deal_id: int) -> str | None:
+        """Why the deal's stored statuses may be out of date, or None."""
+        deal = self._one("SELECT traced_at FROM deals WHERE id = ?", [deal_id]) or {}
+        pending = self._one(
+            "SELECT count(*) AS n FROM sources WHERE deal_id = ? AND stage != 'done' "
+            "AND removed_at IS NULL AND purged_at IS NULL",
+            [deal_id],
+        )
+        if pending and pending["n"]:
+            return f"{pending['n']} source(s) not processed yet"
+        traced = deal.get("traced_at")
+        changed = self._one(
+            """SELECT max(max(added_at, coalesce(removed_at, ''), coalesce(purged_at, '')))
+                      AS at
+               FROM sources WHERE deal_id = ?""",
+            [deal_id],
+        )
+        if changed and changed["at"] and (traced is None or changed["at"] > traced):
+            return "sources changed since the last trace"
+        return None
+
     # -- glossary ----------------------------------------------------------------
 
     def glossary(self, deal_id: int) -> list[str]:
@@ -778,6 +1133,15 @@ class Store:
                 "detail": json.dumps(detail, sort_keys=True),
             }
         )
+
+    def add_event(
+        self, deal_id: int | None, action: str, actor: str | None, detail: dict[str, Any]
+    ) -> None:
+        with self.transaction():
+            self._event_in_tx(deal_id, action, actor, detail)
+
+    def last_event(self, action: str) -> Row | None:
+        return self._one("SELECT * FROM events WHERE action = ? ORDER BY id DESC LIMIT 1", [action])
 
     def events(self, deal_id: int) -> list[Row]:
         return self._all("SELECT * FROM events WHERE deal_id = ? ORDER BY id", [deal_id])
