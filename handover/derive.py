@@ -86,6 +86,7 @@ def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
     norms = sorted({normalise(r["text"]) for r in rows})
     vectors = dict(zip(norms, embed(norms), strict=True)) if norms else {}
     merged = itemlib.merge(slug, rows, vectors)
+    itemlib.add_term_mentions(merged, store.deal_segments(deal_id))
 
     new_rows = [itemlib.item_row(m) for m in merged]
     mention_rows = [mention for m in merged for mention in itemlib.mention_rows(m)]

@@ -78,7 +78,6 @@ def flag_report(store: Store, deals: Sequence[Row], options: FlagOptions) -> dic
         for item in flagged:
             item["new"] = seen is None or item["id"] not in seen
         doc["items"] = flagged
-        doc["stale_reason"] = store.stale_reason(deal["id"])
         total += len(flagged)
         reports.append(doc)
     return {

@@ -15,20 +15,25 @@ from typing import Any
 
 import numpy as np
 
-from handover.normalise import normalise
+from handover.normalise import find_loose, normalise
 from handover.types import ItemKind, Subtype
 
-# Two wordings are the same promise when their embeddings are this close and they
-# share content words; calibrated so paraphrases across meetings merge while
-# neighbouring promises of the same topic ("map the process" / "redesign it") do not.
+# Two wordings are the same promise when their embeddings are very close, or fairly
+# close and they share several content words. MiniLM puts a spoken promise and its
+# terse note ("we will send you weekly reports every Friday" / "Weekly report every
+# Friday") near 0.57, and neighbouring promises on one topic ("back up the servers
+# nightly" / "patch the servers monthly") near 0.60, so the shared words decide.
 MERGE_COSINE = 0.80
+MERGE_COSINE_WITH_WORDS = 0.55
+MERGE_SHARED_WORDS = 3
 # A decision follows its item to the new item with at least this word overlap.
 REATTACH_OVERLAP = 0.5
 
 _PREFIX = {ItemKind.COMMITMENT: "c", ItemKind.CUSTOMER_PHRASE: "p"}
 _STOP = frozenset(
     "a an and the of to in on for with at by is are be it we you our your i will would "
-    "shall can could may might that this these those as so all from us me my".split()
+    "shall can could may might that this these those as so all from us me my every each "
+    "not no".split()
 )
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
@@ -39,8 +44,13 @@ def item_id(slug: str, kind: str, text: str) -> str:
     return f"{_PREFIX[ItemKind(kind)]}-{digest[:10]}"
 
 
+def _stem(word: str) -> str:
+    # Enough to make "reports" meet "report"; a real lemmatiser is not worth a model call.
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
 def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in normalise(text).split() if w not in _STOP and len(w) > 1)
+    return frozenset(_stem(w) for w in normalise(text).split() if w not in _STOP and len(w) > 1)
 
 
 def overlap(a: str, b: str) -> float:
@@ -87,7 +97,17 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any], cosine: Callable[[str, str
         return False  # "20 supervisors" and "10 supervisors" are two promises to check
     if _polarity(a) == "term":
         return False  # a term is its exact words; only the normalised form merges
-    return bool(content_words(na) & content_words(nb)) and cosine(na, nb) >= MERGE_COSINE
+    shared = content_words(na) & content_words(nb)
+    if not shared:
+        return False
+    similarity = cosine(na, nb)
+    if similarity >= MERGE_COSINE:
+        return True
+    return (
+        similarity >= MERGE_COSINE_WITH_WORDS
+        and len(shared) >= MERGE_SHARED_WORDS
+        and overlap(na, nb) >= REATTACH_OVERLAP
+    )
 
 
 def merge(
@@ -116,6 +136,45 @@ def merge(
     for item in items:
         item.subtype = _subtype(item)
     return items
+
+
+def add_term_mentions(items: Sequence[MergedItem], segments: Sequence[Mapping[str, Any]]) -> int:
+    """Find every other place a customer's term was said, under loose equality.
+
+    A term is found where it was written distinctively ("A & B-c"); speech-to-text
+    writes the same words as "a and bc", which extraction cannot single out. Each
+    segment that contains the term's words becomes a mention. Returns how many.
+    """
+    added = 0
+    for item in items:
+        if item.kind != ItemKind.CUSTOMER_PHRASE or item.subtype != Subtype.TERM:
+            continue
+        seen = {(r["source_id"], r.get("ordinal")) for r in item.rows}
+        for seg in segments:
+            if (seg["source_id"], seg["ordinal"]) in seen or seg["side"] == "vendor":
+                continue
+            span = find_loose(seg["text"], item.text)
+            if span is None:
+                continue
+            item.rows.append(
+                {
+                    **item.first,
+                    "source_id": seg["source_id"],
+                    "segment_id": seg["id"],
+                    "ordinal": seg["ordinal"],
+                    "speaker": seg["speaker"],
+                    "side": seg["side"],
+                    "start": seg["start"],
+                    "end": seg["end"],
+                    "text": seg["text"][span[0] : span[1]],
+                    "char_start": span[0],
+                    "char_end": span[1],
+                    "rule": "term-said-again",
+                }
+            )
+            seen.add((seg["source_id"], seg["ordinal"]))
+            added += 1
+    return added
 
 
 def _subtype(item: MergedItem) -> str:

@@ -259,6 +259,7 @@ def checklist_document(store: Store, deal: Row, generated_at: str) -> dict[str, 
     """The deal's items with their statuses: the one document behind `items --json`,
     `checklist` (every format) and each deal of `flag`."""
     deal_id = deal["id"]
+    stale = store.stale_reason(deal_id)
     sources = {s["id"]: s for s in store.sources(deal_id, include_removed=True)}
     clause_rows = store.deal_clauses(deal_id, live_only=False)
     clauses = {c["id"]: c for c in clause_rows}
@@ -291,7 +292,8 @@ def checklist_document(store: Store, deal: Row, generated_at: str) -> dict[str, 
         "owner": deal["owner"],
         "generated_at": generated_at,
         "traced_at": deal.get("traced_at"),
-        "stale": store.stale_reason(deal_id) is not None,
+        "stale": stale is not None,
+        "stale_reason": stale,
         "counts": counts,
         "documents": documents,
         "items": docs,

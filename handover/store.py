@@ -793,6 +793,15 @@ class Store:
             [deal_id],
         )
 
+    def deal_segments(self, deal_id: int) -> list[Row]:
+        """Every segment of the deal's live conversations (not scope documents)."""
+        return self._all(
+            f"""SELECT g.*, s.meeting_date FROM segments g JOIN sources s ON s.id = g.source_id
+                WHERE s.deal_id = ? AND s.kind != 'scope' AND {_LIVE}
+                ORDER BY s.meeting_date, s.added_at, s.id, g.ordinal""",
+            [deal_id],
+        )
+
     def live_sources(self, deal_id: int) -> list[Row]:
         """Sources that count: not removed, purged, or replaced by a newer version."""
         return self._all(
@@ -872,7 +881,7 @@ class Store:
 
     def put_embeddings(self, rows: Iterable[tuple[str, int, bytes]], model: str) -> None:
         with self.transaction():
-            self.db.executemany(
+            self.db.conn.executemany(
                 "INSERT OR IGNORE INTO embeddings(text_sha256, model, dim, vector) "
                 "VALUES (?, ?, ?, ?)",
                 [(sha, model, dim, vector) for sha, dim, vector in rows],

@@ -192,14 +192,34 @@ def test_docx_blocks_order_styles_and_tables() -> None:
         ("Actions", "heading", 2),
         ("Raj sends the export plan", "bullet", None),
         ("Dana books the workshop", "bullet", None),
-        ("Deliverable", "body", None),
-        ("Owner", "body", None),
-        ("SSO", "body", None),
-        ("Dana", "body", None),
-        ("Merged cell once", "body", None),
+        ("Deliverable | Owner", "row", None),
+        ("SSO | Dana", "row", None),
+        ("Merged cell once", "row", None),
         ("After the table.", "body", None),
     ]
     assert [b.ordinal for b in blocks] == list(range(len(blocks)))
+
+
+def test_docx_table_row_is_one_block_with_nested_tables_flattened() -> None:
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for col, text in enumerate(("Milestone", "", "Due")):
+        table.cell(0, col).text = text  # the empty header cell is skipped
+    table.cell(1, 0).text = "Foundations poured"
+    table.cell(1, 2).text = "Week 6"
+    cell = table.cell(2, 0)
+    cell.text = "Handover"
+    cell.add_paragraph("with snag list")
+    nested = cell.add_table(rows=1, cols=2)
+    nested.cell(0, 0).text = "keys"
+    nested.cell(0, 1).text = "manuals"
+    table.cell(2, 2).text = "Week 30"
+    blocks = docx_blocks(_docx_bytes(document), "plan.docx")
+    assert [(b.text, b.style) for b in blocks] == [
+        ("Milestone | Due", "row"),
+        ("Foundations poured | Week 6", "row"),
+        ("Handover with snag list keys manuals | Week 30", "row"),
+    ]
 
 
 def test_docx_numbered_paragraph_without_list_style_is_a_bullet() -> None:

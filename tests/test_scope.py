@@ -101,6 +101,16 @@ def test_markdown_scope_offsets_point_into_the_text() -> None:
         assert text[block.offset :].startswith(block.text.split()[0].strip("*")), block
 
 
+def test_markdown_table_rows_are_row_blocks() -> None:
+    text = "## Timeline\n\n| Phase | Week |\n|---|---|\n| Site survey | 2 |\n"
+    blocks = scope_blocks(text.encode(), "plan.md", "md")
+    assert _styles(blocks) == [
+        ("heading", "Timeline", 2),
+        ("row", "Phase | Week", None),
+        ("row", "Site survey | 2", None),
+    ]
+
+
 # --- plain text ----------------------------------------------------------------------
 
 SCOPE_TXT = """STATEMENT OF WORK
@@ -216,8 +226,7 @@ def test_docx_scope_blocks() -> None:
         ("numbered", "3.2.1 The vendor migrates all records.", 3),
         ("body", f"We will {VERBATIM}.", None),
         ("bullet", "SSO via Okta", None),
-        ("body", "Training", None),
-        ("body", "Two sessions", None),
+        ("row", "Training | Two sessions", None),
     ]
 
 

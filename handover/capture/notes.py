@@ -322,37 +322,67 @@ def _style_of(paragraph: Any) -> tuple[str, int | None]:
     return "body", None
 
 
-def _body_paragraphs(container: Any) -> Iterator[Any]:
-    """Paragraph elements in reading order, descending into tables (row by row,
-    cell by cell, without python-docx's repeated merged cells) and content controls."""
+def _unwrapped(container: Any, tag: str) -> Iterator[Any]:
+    """Children with ``tag``, looking through content controls and custom XML, which
+    Word may wrap around a paragraph, a row or a cell."""
+    for child in container.iterchildren():
+        if child.tag == tag:
+            yield child
+        elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
+            content = child.find(f"{_W}sdtContent")
+            yield from _unwrapped(content if content is not None else child, tag)
+
+
+def _body_items(container: Any) -> Iterator[Any]:
+    """Paragraph elements and table rows (``w:tr``) in reading order, descending into
+    content controls."""
     for child in container.iterchildren():
         if child.tag == f"{_W}p":
             yield child
         elif child.tag == f"{_W}tbl":
-            for row in child.iterchildren(f"{_W}tr"):
-                for cell in row.iterchildren(f"{_W}tc"):
-                    yield from _body_paragraphs(cell)
+            yield from _unwrapped(child, f"{_W}tr")
         elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
             content = child.find(f"{_W}sdtContent")
-            yield from _body_paragraphs(content if content is not None else child)
+            yield from _body_items(content if content is not None else child)
+
+
+def _cell_text(cell: Any) -> str:
+    """All the words of a cell on one line: its paragraphs and any nested table,
+    which is flattened in reading order because a row is one block."""
+    parts = [_paragraph_text(p) for p in cell.xpath(".//w:p[not(ancestor::w:txbxContent)]")]
+    return squash_spaces(" ".join(part for part in parts if part))
+
+
+def _row_text(row: Any) -> str:
+    """A table row as one line, cells joined with " | ", empty cells skipped.
+
+    A row is one block because its cells only mean something together: a timeline
+    row "Go-live | May 2027" ties the date to the milestone. A merged cell appears
+    once (python-docx would repeat it); vertically merged continuations are empty.
+    """
+    cells = (_cell_text(cell) for cell in _unwrapped(row, f"{_W}tc"))
+    return " | ".join(cell for cell in cells if cell)
 
 
 def docx_blocks(data: bytes, name: str) -> list[Block]:
-    """Read a .docx into blocks in body order, table cells included.
+    """Read a .docx into blocks in body order, tables included, one block per row
+    (style "row", header rows too).
 
-    Table cells matter: scope documents often keep deliverables in a table.
+    Tables matter: scope documents often keep deliverables and timelines in them.
     """
     check_docx_zip(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
         blocks: list[Block] = []
-        for p in _body_paragraphs(body):
-            text = _paragraph_text(p)
-            if not text:
-                continue
-            style, level = _style_of(Paragraph(p, document))
-            blocks.append(Block(ordinal=len(blocks), text=text, style=style, level=level))
+        for element in _body_items(body):
+            if element.tag == f"{_W}tr":
+                text, style, level = _row_text(element), "row", None
+            else:
+                text = _paragraph_text(element)
+                style, level = _style_of(Paragraph(element, document)) if text else ("", None)
+            if text:
+                blocks.append(Block(ordinal=len(blocks), text=text, style=style, level=level))
     except InputError:
         raise
     except Exception as exc:  # python-docx/lxml raise many types for broken files

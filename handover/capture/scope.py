@@ -3,7 +3,8 @@
 The clause splitter later needs to know where sections start, so every block
 carries a layout hint: "heading" (with its depth when the format has one),
 "numbered" (a line that opens with a section number such as "3.2.1", kept in
-the text because the number *is* the clause reference), "bullet" or "body".
+the text because the number *is* the clause reference), "bullet", "row" (a
+table row, cells joined with " | ", from Markdown and Word tables) or "body".
 Plain text and PDFs have no explicit structure, so the same general line rules
 infer it for both: numbers, bullets, ALL-CAPS lines and short title lines.
 """
@@ -115,7 +116,7 @@ def _draft_blocks(lines: list[Line], mode: str) -> list[_Draft]:
         if ln.kind in ("blank", "rule"):
             current = None
         elif ln.kind in ("heading", "row"):
-            style = "heading" if ln.kind == "heading" else "body"
+            style = ln.kind  # "heading", or "row": a table row, its cells joined by " | "
             drafts.append(_Draft(style, ln.level, ln.offset, [ln.text]))
             current = None
         elif ln.kind == "code":
