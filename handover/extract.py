@@ -666,15 +666,25 @@ _TITLE_START = frozenset(
     "summary who's".split()
 )
 
-# Cheap pre-filter: a segment without any of these cannot hold an item, so it is not parsed.
+# Cheap pre-filter: a segment without any of these words cannot match a rule, so it is
+# not parsed at all. It must stay a superset of the words the rules look for.
 _TRIGGER = re.compile(
-    r"['’](?:ll|d|re|m)\b|n['’]t\b|(?<![\w'])(?:will|shall|going\s+to|gonna|commit\w*|promise\w*|guarantee\w*|pledge|can|could"
-    r"|might|may|should|able|try|happy|glad|willing|need\w*|require\w*|must|have\s+to|has\s+to|got\s+to"
-    r"|gotta|can't|cannot|won't|goal\w*|aim\w*|objective\w*|target\w*|want\w*|like\s+to|love\s+to|hop\w+"
-    r"|looking|trying|success\w*|win|worr\w+|concern\w*|risk\w*|fear\w*|nervous|afraid|anxious|scared"
-    r"|afford|burn\w*|includ\w*|covered|cost|charge|free|part\s+of|plan|asked|expect\w*|problem\w*"
-    r"|pain|challenge\w*|issue\w*|priorit\w+|wish|know|call\s+it|on\s+us|thrown|outcome|measure|keeps?"
-    r"|last\s+thing|nightmare|headache|danger|ask)\b|[&\"“”‘’]|\b[A-Z][a-z]+-[A-Z]",
+    r"['’](?:ll|d|re|m)\b|n['’]t\b|[&\"“”‘’]|\b[A-Z][a-z]+-[A-Z]|(?<![\w'])(?:"
+    r"will|shall|going\s+to|gonna|commit\w*|promis\w*|guarantee\w*|pledge\w*|undertake|vow"
+    r"|can|cannot|could|might|may|should|able|try|tries|attempt|endeavou?r|best|utmost|effort"
+    r"|happy|glad|willing|pleased|delighted|thrilled|satisfied|moon|get|gets|receive\w*"
+    r"|includ\w*|cover\w*|part\s+of|on\s+(?:our|the)\s+(?:list|plan|roadmap)|cost|charge|free"
+    r"|thrown|comes?\s+with|on\s+us|on\s+our\s+(?:side|end)|plan|plans"
+    r"|need\w*|requir\w+|must\w*|have\s+to|has\s+to|got\s+to|gotta|critical|essential|vital"
+    r"|crucial|imperative|non-negotiable|deal-?breaker|red\s+line|struggl\w+|battling|fighting"
+    r"|drowning|wrestling|problem\w*|issue\w*|challenge\w*|pain\w*|bottleneck\w*|priorit\w+"
+    r"|ask\w*|headache\w*|goal\w*|aim\w*|objective\w*|target\w*|ambition\w*|vision|intent\w*"
+    r"|mission|north\s+star|hop\w+|purpose|idea|want\w*|wanna|like|love|wish\w*|looking|trying"
+    r"|expect\w*|demand\w*|insist\w*|mandated|told|success\w*|win|know|outcome|result|scenario"
+    r"|measure\w*|metric\w*|kpis?|yardstick|worr\w+|concern\w*|fear\w*|risk\w*|nightmare"
+    r"|anxi\w+|hesitation|reservations?|danger|afford|nervous|scared|afraid|uneasy|wary"
+    r"|s[ck]eptical|apprehensive|paranoid|terrified|frightened|twitchy|scares|bothers"
+    r"|frightens|keeps?|burn\w*|last\s+thing|call|consider|count|class|deem|regard|judge)\b",
     re.IGNORECASE,
 )
 
@@ -981,11 +991,27 @@ def _subject_then_finite(toks: list[Any], j: int) -> bool:
     return k < n and (toks[k].tag_ in _FINITE or toks[k].lower_ in _CONTRACTED)
 
 
+_SUBORDINATORS = frozenset("once when after if before until whenever while as".split())
+
+
+def _clause_opens(toks: list[Any], j: int) -> bool:
+    """Whether an independent clause starts at toks[j], possibly behind a subordinate one
+    ("..., and once you go live, we'll give you...")."""
+    if _subject_then_finite(toks, j):
+        return True
+    if toks[j].lower_ not in _SUBORDINATORS:
+        return False
+    for c in range(j + 2, min(len(toks) - 1, j + 12)):
+        if toks[c].text == ",":
+            return _subject_then_finite(toks, c + 1)
+    return False
+
+
 def _clauses(sent: Any) -> list[tuple[int, int]]:
     """Token ranges [start, end) of the independent clauses of a sentence.
 
     A new clause starts after ";" or at a coordinator followed by its own subject and
-    finite verb ("..., and Raj will send"); the coordinator itself belongs to neither.
+    finite verb ("..., and Sam will book"); the coordinator itself belongs to neither.
     """
     toks = list(sent)
     cuts: list[tuple[int, int]] = []  # (end of the previous clause, start of the next)
@@ -1000,7 +1026,7 @@ def _clauses(sent: Any) -> list[tuple[int, int]]:
             j = k + 1
             while j < len(toks) and toks[j].lower_ in {"then", "also", "now", ",", "um", "uh"}:
                 j += 1
-            if j < len(toks) and j > last_start and _subject_then_finite(toks, j):
+            if j < len(toks) and j > last_start and _clause_opens(toks, j):
                 end = k
                 while end > last_start and toks[end - 1].is_punct:
                     end -= 1
@@ -1402,7 +1428,7 @@ def _phrase(
 
 
 def _word_groups(doc: Any, a: int, b: int) -> list[tuple[int, int]]:
-    """Token ranges of whitespace words: "re-assess" is one word, "processes." ends before "."."""
+    """Token ranges of whitespace words: "re-plan" is one word, "workflows." ends before "."."""
     groups: list[tuple[int, int]] = []
     i = a
     while i < b:

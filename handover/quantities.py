@@ -1,11 +1,11 @@
-"""Numbers with their nouns ("20 supervisors", "up to 10 depot supervisors", "$40k").
+"""Numbers with their nouns ("20 cashiers", "up to 10 store managers", "$40k").
 
 A promise and a scope clause can name the same thing with different numbers; that
 is the most concrete kind of conflict a reviewer can be shown. So a quantity keeps
 the words as written (for the reviewer) and a value, a unit and a bound (for the
 comparison). Numbers that are not amounts (years, dates, times of day, section and
 version numbers, phone numbers, ordinals) are left out: a false "conflict" between
-"2027" and "10 supervisors" would cost the tool its credibility.
+"2027" and "10 cashiers" would cost the tool its credibility.
 
 Detection is a regex over the text for the number and its bound words; the spaCy
 tags only decide which noun the number counts. That keeps it working on spans from
@@ -223,7 +223,7 @@ def _tokens_from(span: Any, char: int) -> list[Any]:
 def _unit_after(span: Any, char: int, limit: int) -> tuple[Any, Any] | None:
     """The noun a number counts: the last noun of the noun run right after it.
 
-    Returns (head token, last token of the run). "10 depot supervisors" -> supervisors;
+    Returns (head token, last token of the run). "10 store managers" -> managers;
     "five years of history" -> years (the run stops at "of").
     """
     run: list[Any] = []

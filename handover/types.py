@@ -154,7 +154,7 @@ class Clause:
     """A numbered piece of a scope document: the unit items are traced to."""
 
     ordinal: int
-    section: str  # "3.2.1", "5", or a generated "5.3" for the third bullet of section 5
+    section: str  # "3.2.1", "5", or a generated "5.c" for the third unnumbered block of 5
     heading: str  # the title of the section it sits in ("Out of scope")
     text: str
     category: Category = Category.SCOPE

@@ -21,7 +21,7 @@ def due(
     ("text", "ref", "expected"),
     [
         (
-            "We'll be live by the end of March.",
+            "We'll open the new wing by the end of March.",
             NOV_2,
             ("by the end of March", "2027-03-31", "2027-03-31", "2027-03-31"),
         ),
@@ -71,7 +71,7 @@ def due(
             ("within 10 business days", "2026-11-23", "2026-11-09", "2026-11-23"),
         ),
         (
-            "Retire it by the end of next year.",
+            "Close the old office by the end of next year.",
             NOV_9,
             ("by the end of next year", "2027-12-31", "2027-12-31", "2027-12-31"),
         ),
@@ -81,9 +81,9 @@ def due(
             ("by the end of the month", "2026-11-30", "2026-11-30", "2026-11-30"),
         ),
         (
-            "Send it by Thursday 12 Nov.",
+            "Send it by Friday 13 Nov.",
             NOV_9,
-            ("by Thursday 12 Nov", "2026-11-12", "2026-11-12", "2026-11-12"),
+            ("by Friday 13 Nov", "2026-11-13", "2026-11-13", "2026-11-13"),
         ),
         (
             "Start on 2026-12-01.",
@@ -108,7 +108,7 @@ def test_due_forms(text, ref, expected) -> None:
     ("text", "expected"),
     [
         ("Handover within six weeks of kickoff.", "within six weeks of kickoff"),
-        ("Support for two weeks after go-live.", "for two weeks after go-live"),
+        ("Hypercare for three weeks after go-live.", "for three weeks after go-live"),
         ("Everything signed off before go-live.", "before go-live"),
     ],
 )
@@ -123,15 +123,15 @@ def test_month_without_a_meeting_date_keeps_text() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "We send a status report every Friday.",  # recurring
-        "Two weeks of support on site.",  # a duration, not a date
+        "We send a stock report every Monday.",  # recurring
+        "Three days of training on site.",  # a duration, not a date
         "We did this for them last year.",  # past
-        "Five years of history in the old system.",
+        "Ten years of invoices in the archive.",
         "We may be able to help.",  # "may" the verb
-        "Costs fall by fifteen percent.",
+        "Costs fall by twelve percent.",
         "Jan will send the drawings.",  # a name
-        "Plan tomorrow's routes.",
-        "How the process works today at the depot.",
+        "Check tomorrow's bookings.",
+        "How the process works today at the warehouse.",
         "",
     ],
 )
@@ -166,7 +166,7 @@ def test_find_dates_in_scope_clauses() -> None:
 
 
 def test_date_disagreement() -> None:
-    said = find_due("We'll be live by the end of March.", NOV_2)
+    said = find_due("We'll open the new wing by the end of March.", NOV_2)
     written = find_dates("Go-live: May 2027", "2026-11-12")[0]
     assert said is not None
     assert date_disagreement(said, written) == (
