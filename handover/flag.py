@@ -32,7 +32,7 @@ class FlagOptions:
 
 
 def parse_list(value: str | None, choices: Sequence[str], option: str) -> tuple[str, ...]:
-    """"a,b" → ("a", "b"), every entry checked against the choices."""
+    """ "a,b" → ("a", "b"), every entry checked against the choices."""
     if value is None:
         return ()
     entries = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
