@@ -815,13 +815,27 @@ def find_dates(span: Any, reference: str | None) -> list[Due]:
     return [_to_due(text, x) for x in mentions]
 
 
+_DEADLINE_WORDS = re.compile(
+    r"(?:by|before|until|till|no later than|not later than|ahead of|in time for|within)\b",
+    re.IGNORECASE,
+)
+
+
 def date_disagreement(said: Due, written: Due) -> str | None:
-    """None when either is unresolved or the said day falls within a week of the written
-    period; else the reason in words."""
+    """None when either is unresolved or they agree; else the reason in words.
+
+    A deadline ("by the end of March", "before peak", "within six weeks") agrees
+    with any written date up to a week after it: delivering earlier keeps the
+    promise. Any other date agrees when it falls within a week of the written period.
+    """
     said_day = parse_iso(said.iso)
     first, last = parse_iso(written.first), parse_iso(written.last)
     if said_day is None or first is None or last is None:
         return None
-    if first - timedelta(days=7) <= said_day <= last + timedelta(days=7):
+    slack = timedelta(days=7)
+    if _DEADLINE_WORDS.match(said.text.strip()):
+        if first <= said_day + slack:
+            return None
+    elif first - slack <= said_day <= last + slack:
         return None
     return f'said "{said.text}" ({said.iso}), scope says "{written.text}"'

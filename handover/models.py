@@ -182,6 +182,10 @@ def embed_model_dir(model_dir: Path | None) -> Path:
 @cache
 def _load_embedder(path: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    # Its "Loading weights" bar would land in the middle of our own progress output.
+    hf_logging.disable_progress_bar()
 
     try:
         return SentenceTransformer(path, device=device, local_files_only=True)

@@ -271,7 +271,11 @@ def _trace_reason(item: dict[str, Any]) -> str:
         )
         if part
     )
-    label = "closest clause" if item.get("status") == Status.WEAK.value else "clause"
+    status = item.get("status")
+    if status == Status.UNTRACED.value:
+        # Untraced means nothing covers it; the closest clause is only a pointer.
+        return f"nothing in scope covers it (closest: {where})" if where else "no clause in scope"
+    label = "closest clause" if status == Status.WEAK.value else "clause"
     return f"{label}: {where}" if where else label
 
 

@@ -426,8 +426,14 @@ def _decide(
     matches: list[_Match],
     texts: dict[str, _Text],
     th: Thresholds,
+    specific: Callable[[_Match], bool],
 ) -> tuple[Status, _Match, str | None]:
-    """Status, deciding clause and conflict reason for one item; matches sorted best first."""
+    """Status, deciding clause and conflict reason for one item; matches sorted best first.
+
+    ``specific`` says whether a match shares something particular with its clause;
+    an exclusion conflicts only then, since "processes" in "payroll processes" is no
+    reason to call a customer's wish to improve their processes excluded.
+    """
     best = matches[0]
 
     def first(category: Category) -> _Match | None:
@@ -458,6 +464,7 @@ def _decide(
         excl is not None
         and excl.score >= th.conflict_min
         and excl.score >= best.score - th.exclusion_margin
+        and specific(excl)
     ):
         return Status.CONFLICT, excl, f"the clause is in {_where(excl.ref.clause)}"
 
@@ -539,6 +546,13 @@ def trace(
     idf = _idf(clause_texts)
     default_idf = math.log(len(clauses) + 1) + 1
     clause_vectors = vectors[[row[c.clause.text] for c in clauses]]
+    only_here = math.log((len(clauses) + 1) / 2) + 1  # the idf of a word in one clause
+
+    def specific(match: _Match) -> bool:
+        """Two shared content words, or one that no other clause has."""
+        said, written = texts[match.text], texts[match.ref.clause.text]
+        shared = said.vocab & written.vocab
+        return len(shared) >= 2 or any(idf.get(w, 0.0) >= only_here - 1e-9 for w in shared)
 
     results: list[TraceResult] = []
     for item, its_texts in zip(items, item_texts, strict=True):
@@ -557,7 +571,7 @@ def trace(
             if best is not None:
                 matches.append(best)
         matches.sort(key=lambda m: (-m.score, m.ref.id))
-        status, deciding, reason = _decide(item, its_texts, matches, texts, th)
+        status, deciding, reason = _decide(item, its_texts, matches, texts, th, specific)
         ordered = [deciding, *(m for m in matches if m is not deciding)][:3]
         evidence = tuple(
             Evidence(

@@ -401,3 +401,11 @@ def test_process_with_engine_flags_transcribes(cli, deal, flags: list[str]) -> N
     assert result.code == 0, result.err
     text = cli("transcript", deal, "1").out.lower()
     assert "weekly" in text and "reinvigorate" in text
+
+
+def test_a_scope_document_with_no_text_is_refused(cli, deal, tmp_path: Path) -> None:
+    blank = _write(tmp_path, "sow.md", "#\n\n   \n---\n")
+    res = cli("add", deal, blank, "--as", "scope")
+    assert res.code == 1
+    assert "sow.md" in res.err and len(res.err.strip().splitlines()) == 1
+    assert cli("sources", deal, "--json").out.count('"id"') == 0

@@ -187,3 +187,14 @@ def test_parse_iso() -> None:
     assert str(parse_iso("2026-11-02T10:00:00")) == "2026-11-02"
     assert parse_iso("yesterday") is None
     assert parse_iso(None) is None
+
+
+def test_a_deadline_is_kept_by_an_earlier_written_date():
+    from handover.dates import Due, date_disagreement
+
+    said = Due("by the end of September", "2027-09-30", "2027-09-30", "2027-09-30")
+    assert date_disagreement(said, Due("June 2027", None, "2027-06-01", "2027-06-30")) is None
+    late = date_disagreement(said, Due("November 2027", None, "2027-11-01", "2027-11-30"))
+    assert late and "November 2027" in late
+    point = Due("on 3 March", "2027-03-03", "2027-03-03", "2027-03-03")
+    assert date_disagreement(point, Due("January 2027", None, "2027-01-01", "2027-01-31"))

@@ -157,3 +157,46 @@ def test_reattach_follows_word_overlap_on_the_same_source():
     moves = reattach(old, new)
     assert [(a, b) for a, b, _ in moves] == [("c-old1", "c-new1")]
     assert overlap("migrate ten mailboxes", "we migrate the ten mailboxes") == 1.0
+
+
+def test_a_terse_note_merges_with_the_spoken_promise(vectors_for):
+    rows = [
+        row("we will run a security awareness session for every new starter", source=1),
+        row("Security awareness session for every new starter (asked twice)", source=2),
+        row("we will run a phishing simulation every quarter", source=2),
+    ]
+    items = merge("acme", rows, vectors_for(rows))
+    assert [len(i.rows) for i in items] == [2, 1]
+
+
+def test_term_said_again_in_other_words_becomes_a_mention():
+    from handover.items import MergedItem, add_term_mentions
+
+    term = MergedItem("p-1", "customer_phrase", "term", "Lean & Green logistics")
+    term.rows.append(row("Lean & Green logistics", kind="customer_phrase", subtype="term"))
+    segments = [
+        {
+            "id": 7,
+            "source_id": 2,
+            "ordinal": 0,
+            "speaker": None,
+            "side": "unknown",
+            "start": 12.0,
+            "end": 15.0,
+            "text": "so the lean and green logistics plan matters",
+        },
+        {
+            "id": 8,
+            "source_id": 2,
+            "ordinal": 1,
+            "speaker": "Vendor",
+            "side": "vendor",
+            "start": 16.0,
+            "end": 18.0,
+            "text": "lean and green logistics, sure",
+        },
+    ]
+    assert add_term_mentions([term], segments) == 1
+    added = term.rows[-1]
+    assert added["text"] == "lean and green logistics" and added["start"] == 12.0
+    assert segments[0]["text"][added["char_start"] : added["char_end"]] == added["text"]

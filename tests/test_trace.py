@@ -719,3 +719,27 @@ def test_numbers_are_only_compared_on_the_items_topic(nlp, embed) -> None:
     )
     assert result.status is Status.TRACED
     assert result.evidence[0].clause_id == 22
+
+
+def test_one_common_word_with_an_exclusion_is_no_conflict(nlp, embed) -> None:
+    """An exclusion must share something particular with the item: two words, or a
+    word no other clause has. "processes" alone, present elsewhere too, is not enough."""
+    refs = _refs(
+        "# Scope\n\n## 2 Services\n\n2.1 Map the intake processes at both clinics.\n\n"
+        "2.2 Configure the booking system.\n\n## 3 Out of scope\n\n"
+        "- Changes to billing processes.\n- Integration with Medibill or other finance tools.\n",
+        "md",
+        "2027-01-10",
+    )
+    wish = _phrase("w", "rethink & modernise our processes")
+    excluded = TraceItem(
+        "c",
+        ItemKind.COMMITMENT,
+        Subtype.FIRM,
+        ("we'll build the integration with Medibill for you",),
+        "2027-01-05",
+    )
+    first, second = trace([wish, excluded], refs, nlp=nlp, embed=embed)
+    assert first.status is not Status.CONFLICT
+    assert second.status is Status.CONFLICT
+    assert "Out of scope" in (second.evidence[0].reason or "")
