@@ -691,28 +691,24 @@ def items(
     if not doc["items"]:
         out.print(f"{slug}: no items" + (" match" if kind or status else "; run process first"))
         return
-    table = Table("status", "id", "kind", "said", "where", "scope", show_lines=False)
+    table = Table("status", "id", "what was said", "where", "scope evidence")
     for i in doc["items"]:
         where = ""
         if i["source"]:
             where = i["source"]["name"]
             if i["start"] is not None:
                 where += f" {report.clock(i['start'])}"
+            if len(i["mentions"]) > 1:
+                where += f" (+{len(i['mentions']) - 1})"
         trace = i["trace"]
         scope = ""
-        if trace:
+        if trace and i["status"] not in ("untraced", "accepted", "dismissed"):
             scope = f"§{trace['section']} {trace['document']}"
             if trace["reason"]:
-                scope += f" – {trace['reason']}"
-        status_text = i["status"] + (" (suspect)" if i["suspect"] else "")
-        table.add_row(
-            status_text,
-            i["id"],
-            f"{i['kind']}/{i['subtype']}",
-            escape(i["text"]),
-            escape(where),
-            escape(scope),
-        )
+                scope += f": {trace['reason']}"
+        status_text = i["status"] + ("\nsuspect" if i["suspect"] else "")
+        said = f"[dim]{i['kind'].replace('_', ' ')}/{i['subtype']}[/dim] {escape(i['text'])}"
+        table.add_row(status_text, i["id"], said, escape(where), escape(scope))
     out.print(table)
     out.print(_counts_line(doc["counts"]))
 
