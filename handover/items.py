@@ -81,32 +81,48 @@ def _polarity(row: Mapping[str, Any]) -> str:
     return "term" if row["subtype"] == Subtype.TERM else "statement"
 
 
-def _numbers(row: Mapping[str, Any]) -> frozenset[str]:
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """What merging compares of a row, computed once per row."""
+
+    kind: str
+    polarity: str
+    norm: str
+    words: frozenset[str]
+    numbers: frozenset[str]
+
+
+def _key(row: Mapping[str, Any]) -> _Key:
     quantities = json.loads(row["quantities"]) if isinstance(row["quantities"], str) else []
-    return frozenset(_DIGITS.findall(normalise(" ".join(quantities))))
+    norm = normalise(row["text"])
+    return _Key(
+        row["kind"],
+        _polarity(row),
+        norm,
+        content_words(norm),
+        frozenset(_DIGITS.findall(normalise(" ".join(quantities)))),
+    )
 
 
-def _same(a: Mapping[str, Any], b: Mapping[str, Any], cosine: Callable[[str, str], float]) -> bool:
-    if a["kind"] != b["kind"] or _polarity(a) != _polarity(b):
+def _same(a: _Key, b: _Key, cosine: Callable[[str, str], float]) -> bool:
+    if a.kind != b.kind or a.polarity != b.polarity:
         return False
-    na, nb = normalise(a["text"]), normalise(b["text"])
-    if na == nb:
+    if a.norm == b.norm:
         return True
-    numbers_a, numbers_b = _numbers(a), _numbers(b)
-    if numbers_a and numbers_b and not numbers_a & numbers_b:
+    if a.numbers and b.numbers and not a.numbers & b.numbers:
         return False  # "20 supervisors" and "10 supervisors" are two promises to check
-    if _polarity(a) == "term":
+    if a.polarity == "term":
         return False  # a term is its exact words; only the normalised form merges
-    shared = content_words(na) & content_words(nb)
+    shared = a.words & b.words
     if not shared:
         return False
-    similarity = cosine(na, nb)
+    similarity = cosine(a.norm, b.norm)
     if similarity >= MERGE_COSINE:
         return True
     return (
         similarity >= MERGE_COSINE_WITH_WORDS
         and len(shared) >= MERGE_SHARED_WORDS
-        and overlap(na, nb) >= REATTACH_OVERLAP
+        and len(shared) / min(len(a.words), len(b.words)) >= REATTACH_OVERLAP
     )
 
 
@@ -125,14 +141,25 @@ def merge(
         return float(np.dot(va, vb)) if va is not None and vb is not None else 0.0
 
     items: list[MergedItem] = []
+    keys: list[list[_Key]] = []
     for row in rows:
-        home = next((it for it in items if any(_same(m, row, cosine) for m in it.rows)), None)
+        key = _key(row)
+        home = next(
+            (n for n, its in enumerate(keys) if any(_same(k, key, cosine) for k in its)), None
+        )
         if home is None:
-            home = MergedItem(
-                item_id(slug, row["kind"], row["text"]), row["kind"], row["subtype"], row["text"]
+            items.append(
+                MergedItem(
+                    item_id(slug, row["kind"], row["text"]),
+                    row["kind"],
+                    row["subtype"],
+                    row["text"],
+                )
             )
-            items.append(home)
-        home.rows.append(row)
+            keys.append([])
+            home = len(items) - 1
+        items[home].rows.append(row)
+        keys[home].append(key)
     for item in items:
         item.subtype = _subtype(item)
     return items
