@@ -1,0 +1,209 @@
+"""Customer terms: "A & B" phrases, capitalised coinages, quoted and repeated phrases."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from handover.extract.context import P, _Ctx, _Hit, _Plan, _sided
+from handover.extract.lexicons import _common_hyphenated, _stop_words
+from handover.extract.text import _QUOTE, _doc_text, _trim, _words
+from handover.normalise import NUMBER_WORDS
+from handover.quantities import coarse_pos
+from handover.types import Side, Subtype
+
+
+def _word_groups(doc: Any, a: int, b: int) -> list[tuple[int, int]]:
+    """Token ranges of whitespace words: "re-plan" is one word, "workflows." ends before "."."""
+    groups: list[tuple[int, int]] = []
+    i = a
+    while i < b:
+        j = i + 1
+        while (
+            j < b
+            and not doc[j - 1].whitespace_
+            and (
+                doc[j].text in ("-", "‑", "'s", "’s")
+                or doc[j - 1].text in ("-", "‑")
+                or (not doc[j].is_punct and not doc[j - 1].is_punct)
+            )
+        ):
+            j += 1
+        groups.append((i, j))
+        i = j
+    return groups
+
+
+def _group_pos(doc: Any, g: tuple[int, int]) -> str:
+    toks = [doc[k] for k in range(*g) if not doc[k].is_punct]
+    if not toks:
+        return "PUNCT"
+    return coarse_pos(toks[-1])
+
+
+def _terms(doc: Any, a: int, b: int, plan: _Plan, ctx: _Ctx) -> list[_Hit]:
+    """Coinages in clause doc[a:b]: "A & B objects" and capitalised hyphenated phrases."""
+    out: list[_Hit] = []
+    dtext = _doc_text(doc)
+    groups = _word_groups(doc, a, b)
+    side, inferred = _sided(plan, P)
+    for gi, g in enumerate(groups):
+        if doc[g[0]].text != "&" or g[1] - g[0] != 1 or gi == 0 or gi + 1 >= len(groups):
+            continue
+        left, right = gi - 1, gi + 1
+        if _group_pos(doc, groups[left]) == "PUNCT" or _group_pos(doc, groups[right]) == "PUNCT":
+            continue
+        if _group_pos(doc, groups[left]) in ("NOUN", "PROPN", "ADJ"):
+            while (
+                left - 1 >= 0
+                and gi - (left - 1) <= 3
+                and _group_pos(doc, groups[left - 1]) in ("NOUN", "PROPN", "ADJ")
+                and doc[groups[left - 1][0]].lower_ not in _stop_words()
+            ):
+                left -= 1
+        stop = right
+        while (
+            stop + 1 < len(groups)
+            and stop + 1 - right <= 3
+            and _group_pos(doc, groups[stop + 1]) in ("NOUN", "PROPN")
+            and doc[groups[stop + 1][0]].lower_ not in _stop_words()
+        ):
+            stop += 1
+        s, e = (
+            doc[groups[left][0]].idx,
+            doc[groups[stop][1] - 1].idx + len(doc[groups[stop][1] - 1].text),
+        )
+        words = [w for w in _words(dtext[s:e]) if w != "&"]
+        if not 2 <= len(words) <= 8:
+            continue
+        if all(ctx.people.resolve(w) for w in words):
+            continue
+        out.append(_Hit(P, Subtype.TERM, s, e, side, inferred, None, 0.75, "term-ampersand", False))
+    out.extend(_coinages(doc, dtext, groups, side, inferred))
+    return out
+
+
+def _coinages(
+    doc: Any, dtext: str, groups: list[tuple[int, int]], side: Side, inferred: bool
+) -> list[_Hit]:
+    out: list[_Hit] = []
+    minor = {"of", "the", "and", "&", "for", "to", "in", "on", "a"}
+    i = 0
+    texts = []
+    for g in groups:
+        first, last = doc[g[0]], doc[g[1] - 1]
+        texts.append(dtext[first.idx : last.idx + len(last.text)])
+    while i < len(groups):
+        t = texts[i]
+        capital_run = i + 1 < len(groups) and texts[i + 1][:1].isupper()
+        if t[:1].isupper() and (re.search(r"[A-Za-z]-[A-Za-z]", t) or capital_run):
+            j = i
+            while j + 1 < len(groups) and (
+                texts[j + 1][:1].isupper()
+                or (
+                    texts[j + 1].lower() in minor
+                    and j + 2 < len(groups)
+                    and texts[j + 2][:1].isupper()
+                )
+            ):
+                j += 1
+            run = texts[i : j + 1]
+            hyphenated = any(re.search(r"[A-Za-z]-[A-Za-z]", w) and w[:1].isupper() for w in run)
+            at_start = doc[groups[i][0]].is_sent_start
+            if hyphenated and len(run) >= 2 and (not at_start or len(run) >= 3):
+                s = doc[groups[i][0]].idx
+                last = doc[groups[j][1] - 1]
+                out.append(
+                    _Hit(
+                        P,
+                        Subtype.TERM,
+                        s,
+                        last.idx + len(last.text),
+                        side,
+                        inferred,
+                        None,
+                        0.6,
+                        "term-coinage",
+                        False,
+                    )
+                )
+            i = j + 1
+            continue
+        low = t.lower()
+        if (
+            low.count("-") >= 2
+            and re.fullmatch(r"[a-z]+(?:-[a-z]+){2,}", low)
+            and (low not in _common_hyphenated())
+        ):
+            s = doc[groups[i][0]].idx
+            out.append(
+                _Hit(
+                    P, Subtype.TERM, s, s + len(t), side, inferred, None, 0.5, "term-coinage", False
+                )
+            )
+        i += 1
+    return out
+
+
+def _content_words(words: list[str]) -> int:
+    stop = _stop_words()
+    return sum(1 for w in words if w.lower().strip("'’") not in stop and not w.isdigit())
+
+
+def _quoted_terms(text: str, plan: _Plan, ctx: _Ctx, *, confidence: float) -> list[_Hit]:
+    """Short quoted spans (2–8 words) as the customer's terms."""
+    out: list[_Hit] = []
+    side, inferred = _sided(plan, P)
+    for m in _QUOTE.finditer(text):
+        group = next(g for g in ("a", "b", "c") if m.group(g) is not None)
+        s, e = _trim(text, m.start(group), m.end(group))
+        words = _words(text[s:e])
+        if 2 <= len(words) <= 8 and _content_words(words) >= 2:
+            out.append(
+                _Hit(P, Subtype.TERM, s, e, side, inferred, None, confidence, "term-quoted", False)
+            )
+    return out
+
+
+def _repeated_terms(plans: list[_Plan]) -> dict[int, list[_Hit]]:
+    """Phrases of 3–6 words the customer says in two or more segments."""
+    customer = [p for p in plans if p.mode == "customer" or p.notes_ctx.startswith("customer")]
+    if len(customer) < 2:
+        return {}
+    # Number words may open or close a phrase: "one version of the truth".
+    edge_stop = _stop_words() - set(NUMBER_WORDS)
+    seen: dict[tuple[str, ...], list[tuple[_Plan, int, int]]] = defaultdict(list)
+    for plan in customer:
+        text = plan.seg.text
+        local: set[tuple[str, ...]] = set()
+        for piece in re.finditer(r"[^.!?;:,()\"“”\n]+", text):
+            tokens = list(re.finditer(r"[A-Za-z][\w'’&-]*|\d+", piece.group()))
+            for n in range(3, 7):
+                for i in range(len(tokens) - n + 1):
+                    window = tokens[i : i + n]
+                    key = tuple(t.group().lower() for t in window)
+                    if key[0] in edge_stop or key[-1] in edge_stop or key in local:
+                        continue
+                    if _content_words(list(key)) < 2:
+                        continue
+                    local.add(key)
+                    start = piece.start() + window[0].start()
+                    end = piece.start() + window[-1].end()
+                    seen[key].append((plan, start, end))
+    repeated = {k: v for k, v in seen.items() if len({id(p) for p, _, _ in v}) >= 2}
+    keys = sorted(repeated, key=len, reverse=True)
+    kept: list[tuple[str, ...]] = []
+    for key in keys:
+        joined = " " + " ".join(key) + " "
+        if any(joined in " " + " ".join(k) + " " for k in kept):
+            continue
+        kept.append(key)
+    out: dict[int, list[_Hit]] = defaultdict(list)
+    for key in kept:
+        for plan, s, e in repeated[key]:
+            side, inferred = _sided(plan, P)
+            out[plan.seg.ordinal].append(
+                _Hit(P, Subtype.TERM, s, e, side, inferred, None, 0.45, "term-repeated", False)
+            )
+    return out
