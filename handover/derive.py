@@ -21,6 +21,7 @@ import numpy as np
 from handover import items as itemlib
 from handover import review, trace
 from handover.config import Settings
+from handover.faults import fault_point
 from handover.normalise import normalise
 from handover.store import Row, Store
 from handover.types import Category, Clause, Decision, ItemKind, Status, Subtype
@@ -189,6 +190,7 @@ def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
         row["suspect_reason"] = reason
         suspect += row["suspect"]
 
+    fault_point("derive")
     store.save_items(deal_id, new_rows, mention_rows, trace_rows, moves)
     counts: dict[str, int] = defaultdict(int)
     for row in new_rows:

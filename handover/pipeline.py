@@ -14,8 +14,6 @@ the rest go on.
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from handover.capture.parse import text_segments
 from handover.capture.scope import scope_blocks
 from handover.config import Settings
 from handover.errors import HandoverError
+from handover.faults import fault_point
 from handover.people import side_resolver
 from handover.store import Row, Store
 from handover.types import Segment, Side, SourceKind, Stage
@@ -78,18 +77,6 @@ class Progress:
         """A deal-level step starts: "tracing" (merge items and trace them)."""
 
     def deal_finished(self, deal: Row, result: DealResult) -> None: ...
-
-
-def fault_point(name: str, count: int = 1) -> None:
-    """Test-only crash hook: ``HANDOVER_TEST_KILL_AT=name[:n]`` SIGKILLs this process
-    the n-th time the named point is reached, so recovery is tested against a real
-    kill, not an exception the code could catch."""
-    spec = os.environ.get("HANDOVER_TEST_KILL_AT")
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point == name and count == int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def deal_side_resolver(store: Store, deal: Row) -> Callable[[str | None], Side]:
