@@ -769,7 +769,11 @@ def review_cmd(
     note: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
 ) -> None:
     """Record a review decision on an item. Decisions are appended, never edited;
-    the latest one sets the item's effective status."""
+    the latest one sets the item's effective status.
+
+    Example: handover review acme-crm c-3f9a1b2c4d --decision accepted-gap --by "Lee Chen"
+    --note "agreed with the customer on 14 Nov"
+    """
     from handover import review
 
     state = _state(ctx)
@@ -824,7 +828,11 @@ def item_add(
     at: Annotated[str | None, typer.Option(help="When in that source, HH:MM:SS.")] = None,
 ) -> None:
     """Add a commitment or customer phrase by hand; it is traced like the others and
-    marked manual."""
+    marked manual.
+
+    Example: handover item add acme-crm --kind commitment --text "We'll host the
+    kickoff on site" --source 1 --at 00:12:40 --by "Lee Chen"
+    """
     from handover import manual
 
     state = _state(ctx)
@@ -858,7 +866,11 @@ def sides(
     by: Annotated[str | None, typer.Option(help="Who sets it (audit trail).")] = None,
 ) -> None:
     """Set who speaks in a time range of a recording (there is no diarization offline),
-    then derive the deal's items again."""
+    then derive the deal's items again.
+
+    Example: handover sides acme-crm 1 --side customer --speaker "Maria Gonzalez"
+    --from 00:03:10 --to 00:04:05
+    """
     state = _state(ctx)
     if side == Side.UNKNOWN:
         raise typer.BadParameter("use vendor or customer", param_hint="--side")
@@ -892,7 +904,10 @@ def checklist(
     ] = None,
 ) -> None:
     """The kickoff checklist: conflicts, then untraced, weak, traced, accepted and
-    dismissed items, each with its quote, who said it and when, and its evidence."""
+    dismissed items, each with its quote, who said it and when, and its evidence.
+
+    Example: handover checklist acme-crm --format html -o kickoff.html
+    """
     state = _state(ctx)
     deal = state.store.deal(slug)
     doc = report.checklist_document(state.store, deal, now())
@@ -935,6 +950,9 @@ def flag(
     Reads stored statuses (no models). Exit status: 0 nothing flagged, 1 items
     flagged, 2 an error (unknown deal, bad option). Each run is recorded, so the
     report marks items that are new since the previous run.
+
+    Example (nightly): handover flag --all --fail-on conflict,untraced --format json
+    -o /var/reports/handover-flag.json
     """
     from handover import flag as flagging
 
