@@ -35,7 +35,7 @@ from handover.errors import HandoverError
 from handover.ingest import add_file
 from handover.people import parse_people
 from handover.store import Row, Store, now
-from handover.types import Decision, Side, SourceKind, Status
+from handover.types import Decision, ItemKind, Side, SourceKind, Status
 
 app = typer.Typer(
     name="handover",
@@ -633,20 +633,6 @@ def _write_output(text: str, output: Path | None) -> None:
     tmp.replace(output)
 
 
-class ItemKindChoice(StrEnum):
-    commitment = "commitment"
-    customer_phrase = "customer_phrase"
-
-
-class StatusChoice(StrEnum):
-    conflict = "conflict"
-    untraced = "untraced"
-    weak = "weak"
-    traced = "traced"
-    accepted = "accepted"
-    dismissed = "dismissed"
-
-
 class ChecklistFormat(StrEnum):
     html = "html"
     md = "md"
@@ -664,8 +650,8 @@ class FlagFormat(StrEnum):
 def items(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="The deal.")],
-    kind: Annotated[ItemKindChoice | None, typer.Option(help="Only this kind.")] = None,
-    status: Annotated[StatusChoice | None, typer.Option(help="Only this effective status.")] = None,
+    kind: Annotated[ItemKind | None, typer.Option(help="Only this kind.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this effective status.")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the checklist JSON document (docs/json.md).")
     ] = False,
@@ -813,7 +799,7 @@ app.add_typer(item_app, name="item")
 def item_add(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="The deal.")],
-    kind: Annotated[ItemKindChoice, typer.Option(help="What it is.")],
+    kind: Annotated[ItemKind, typer.Option(help="What it is.")],
     text: Annotated[str, typer.Option(help="The words, as said.")],
     by: Annotated[str, typer.Option(help="Who adds it (kept in the audit trail).")],
     subtype: Annotated[
