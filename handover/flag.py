@@ -77,6 +77,7 @@ def flag_report(store: Store, deals: Sequence[Row], options: FlagOptions) -> dic
         seen = previously.get(deal["slug"])
         for item in flagged:
             item["new"] = seen is None or item["id"] not in seen
+            item["deal_owner"] = deal["owner"]  # whom to chase, even if the item travels alone
         doc["items"] = flagged
         total += len(flagged)
         reports.append(doc)

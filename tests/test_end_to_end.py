@@ -387,3 +387,13 @@ def test_decisions_reattach_or_show_as_orphaned(cli, small, home):
     orphan = doc["orphaned_decisions"]
     assert [o["decision"] for o in orphan] == ["accepted-gap"]
     assert orphan[0]["text"] == item["text"]
+
+
+def test_moving_a_person_to_the_other_side_derives_items_again(cli, small):
+    assert _find(_small_items(cli), "back up all forty servers", "commitment")
+    res = cli("people", "harbor-it", "--customer", "Priya Shah")
+    assert res.code == 0 and "run `handover process harbor-it`" in res.out
+    assert json.loads(cli("items", "harbor-it", "--json").out)["stale"] is True
+    assert cli("process", "harbor-it").code == 0
+    commitments = [i for i in _small_items(cli) if i["kind"] == "commitment"]
+    assert not any("forty servers" in i["text"] for i in commitments)

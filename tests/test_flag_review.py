@@ -202,3 +202,16 @@ def test_flag_output_file_and_module_entry(cli, deal, home, tmp_path):
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["total"] == 3
+
+
+def test_flag_says_when_inputs_changed_since_the_trace(cli, deal, tmp_path):
+    first = json.loads(cli("flag", SLUG, "--format", "json").out)
+    assert first["deals"][0]["stale"] is False
+    assert all(i["deal_owner"] == "Sam Lee" for i in first["deals"][0]["items"])
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Call\n\n- We will migrate the mail.\n")
+    assert cli("add", SLUG, notes).code == 0
+    res = cli("flag", SLUG, "--format", "json")
+    assert res.code == 1
+    assert json.loads(res.out)["deals"][0]["stale"] is True
+    assert f"run `handover process {SLUG}`" in res.err
