@@ -30,6 +30,7 @@ from rich.table import Table
 
 from handover import pipeline, render, report
 from handover.blobs import BlobStore
+from handover.capture.transcripts import parse_timestamp
 from handover.config import Settings
 from handover.errors import HandoverError
 from handover.ingest import add_file
@@ -606,17 +607,15 @@ def _counts_line(counts: dict[str, int]) -> str:
 
 
 def _parse_clock(value: str, option: str) -> float:
-    """ "1:02:03", "02:03" or "123.5" → seconds."""
-    parts = value.strip().split(":")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        numbers = []
-    if not numbers or len(numbers) > 3 or any(n < 0 for n in numbers):
+    """ "1:02:03", "02:03" (the transcript parser's timestamps) or "123.5" seconds."""
+    seconds = parse_timestamp(value)
+    if seconds is None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+    if seconds < 0:
         raise typer.BadParameter(f"{value!r} is not a time; use HH:MM:SS", param_hint=option)
-    seconds = 0.0
-    for n in numbers:
-        seconds = seconds * 60 + n
     return seconds
 
 
