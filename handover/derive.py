@@ -126,6 +126,9 @@ def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
         [(r["id"], r["kind"], r["text"], frozenset(sources_of[r["id"]])) for r in new_rows],
     )
     moved = {old: new for old, new, _ in moves}
+    moved_from: dict[str, str] = {}
+    for old, new in moved.items():
+        moved_from.setdefault(new, old)  # the first decided item that moved here
     for decision in decisions:
         if decision["item_id"] in moved:
             decision["item_id"] = moved[decision["item_id"]]
@@ -182,9 +185,7 @@ def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
                     "reason": ev.reason,
                 }
             )
-        previous = old_items.get(row["id"]) or old_items.get(
-            next((o for o, n in moved.items() if n == row["id"]), "")
-        )
+        previous = old_items.get(row["id"]) or old_items.get(moved_from.get(row["id"], ""))
         reason = _suspect_reason(row["id"], previous, old_traces, latest, live_shas)
         row["suspect"] = int(reason is not None)
         row["suspect_reason"] = reason
