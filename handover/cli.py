@@ -984,6 +984,71 @@ def _since(value: str | None) -> str | None:
 # -- models --------------------------------------------------------------------------
 
 
+@app.command("eval")
+def eval_cmd(
+    directory: Annotated[
+        Path, typer.Argument(help="A labelled set (data/eval) or one conversation in it.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON report.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="List every miss, false alarm, status and section error."
+        ),
+    ] = False,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the scratch data directory here and reuse it: recordings are not "
+            "transcribed again, extraction and tracing always run afresh. Inspect a deal "
+            "with `handover --home DIR items SLUG`. Default: a temporary directory.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+) -> None:
+    """Score the real pipeline against labelled conversations (docs/eval.md).
+
+    Every conversation becomes a deal in a scratch home and goes through add and
+    process; the items found are matched to the labels by span overlap on the same
+    source (word overlap on recordings). Prints precision, recall and F1 for
+    commitments, customer phrases and each subtype, trace-status accuracy with its
+    confusion matrix, and, first, the count of untraced or conflicting items that
+    were reported as traced.
+
+    Example: handover eval data/eval -v;  handover eval data/eval/holdout --json
+    """
+    import tempfile
+
+    from handover import evalset, evaluate
+
+    conversations = evalset.load_set(directory)
+    with tempfile.TemporaryDirectory(prefix="handover-eval-") as tmp:
+        home = workdir or Path(tmp)
+        results = []
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} conversations"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task("evaluating", total=len(conversations))
+            for conv in conversations:
+                bar.update(task, description=f"evaluating {escape(conv.name)}")
+                results.append(evaluate.run_conversation(conv, home))
+                bar.advance(task)
+    for line in (u for r in results for u in evaluate.unlocated(r)):
+        err.print(f"warning: quote not found in the parsed text, matched by words: {escape(line)}")
+    result = evaluate.score(results, str(directory))
+    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if as_json else None
+    _write_output(text or render.render_eval(result, verbose=verbose), output)
+
+
 @app.command()
 def models(
     ctx: typer.Context,

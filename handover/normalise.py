@@ -40,6 +40,15 @@ _CONTRACTIONS = {
     "'d": " would",
     "'m": " am",
 }
+# The contracted spelling of each expanded second word, for find_loose.
+_CONTRACTED = {
+    "will": r"['\u2019]ll",
+    "not": r"n['\u2019]t",
+    "are": r"['\u2019]re",
+    "have": r"['\u2019]ve",
+    "would": r"['\u2019]d",
+    "am": r"['\u2019]m",
+}
 _CONTRACTION = re.compile(r"(won't|can't|n't|'ll|'re|'ve|'d|'m)\b")
 
 
@@ -84,6 +93,25 @@ def find_loose(haystack: str, phrase: str) -> tuple[int, int] | None:
     if not words:
         return None
     gap = r"[\s,;:\"'()\[\]\u201c\u201d-]+"
-    pattern = r"(?<!\w)" + gap.join(_word_pattern(w) for w in words) + r"(?!\w)"
+    parts: list[str] = []
+    i = 0
+    while i < len(words):
+        word, after = words[i], words[i + 1] if i + 1 < len(words) else None
+        suffix = _CONTRACTED.get(after or "")
+        if after == "will" and words[i + 2 : i + 3] == ["not"]:
+            suffix = None  # "we won't": pair "will not" instead
+        if suffix and after != word:
+            # normalise() spelled "we'll" as "we will": accept either spelling.
+            short = _word_pattern(word) + suffix
+            if (word, after) == ("will", "not"):
+                short = r"won['\u2019]t"
+            parts.append(f"(?:{_word_pattern(word)}{gap}{_word_pattern(after)}|{short})")
+            i += 2
+            continue
+        parts.append(
+            r"(?:cannot|can['\u2019]t|can\s+not)" if word == "cannot" else _word_pattern(word)
+        )
+        i += 1
+    pattern = r"(?<!\w)" + gap.join(parts) + r"(?!\w)"
     match = re.search(pattern, unicodedata.normalize("NFKC", haystack), flags=re.IGNORECASE)
     return (match.start(), match.end()) if match else None

@@ -445,3 +445,8 @@ def render_flag(flag: dict[str, Any], fmt: str) -> str:
         raise HandoverError(f"unknown flag format {fmt!r}: use one of {', '.join(FLAG_FORMATS)}")
     deals_flagged = sum(1 for deal in flag["deals"] if deal["items"])
     return environment().get_template(templates[fmt]).render(flag=flag, deals_flagged=deals_flagged)
+
+
+def render_eval(report: dict[str, Any], *, verbose: bool = False) -> str:
+    """The ``handover eval`` report as plain text (the JSON is ``report`` itself)."""
+    return environment().get_template("eval.txt.j2").render(r=report, verbose=verbose)

@@ -74,6 +74,22 @@ def test_normalise_and_find_loose():
     assert find_loose("planning", "plan") is None
 
 
+@pytest.mark.parametrize(
+    ("haystack", "phrase", "found"),
+    [
+        ("So we'll install twelve APs.", "we will install 12 APs", "we'll install twelve APs"),
+        ("We won't touch payroll", "we will not touch payroll", "We won't touch payroll"),
+        ("we will not touch payroll", "We won’t touch payroll", "we will not touch payroll"),
+        ("they don't know yet", "they do not know", "they don't know"),
+        ("I can't say", "i cannot say", "I can't say"),
+        ("you will get it", "you'll get it", "you will get it"),
+    ],
+)
+def test_find_loose_reads_contractions_both_ways(haystack, phrase, found):
+    span = find_loose(haystack, phrase)
+    assert span is not None and haystack[span[0] : span[1]] == found
+
+
 def test_paraphrases_across_meetings_merge(vectors_for):
     rows = [
         row("we will send you a written progress report every Monday", source=1),
