@@ -121,9 +121,7 @@ def match(labels: Sequence[Label], label_spans: Sequence[tuple[Span, ...]], foun
             used_labels.add(li)
             used_found.add(fi)
             matches.append(Match(li, fi, round(score, 3)))
-    duplicates = sorted(
-        {fi for _, li, fi in pairs if li in used_labels and fi not in used_found}
-    )
+    duplicates = sorted({fi for _, li, fi in pairs if li in used_labels and fi not in used_found})
     return sorted(matches, key=lambda m: m.label), duplicates
 
 
@@ -163,7 +161,9 @@ def _section_ok(expected: str | None, got: str | None) -> bool:
 def score(results: Sequence[ConversationResult], set_name: str = "") -> dict[str, Any]:
     """The figures for a whole set, as the stable JSON `handover eval --json` prints."""
     kind_counts = {k: Counter() for k in ItemKind}
-    sub_counts: dict[str, Counter] = {s.value: Counter() for s in (*COMMITMENT_SUBTYPES, *PHRASE_SUBTYPES)}
+    sub_counts: dict[str, Counter] = {
+        s.value: Counter() for s in (*COMMITMENT_SUBTYPES, *PHRASE_SUBTYPES)
+    }
     confusion = {e.value: {p.value: 0 for p in TRACE_STATUSES} for e in TRACE_STATUSES}
     misses, false_alarms, status_errors, section_errors = [], [], [], []
     duplicates = negatives_hit = worst = sections_checked = sections_ok = 0
@@ -199,7 +199,11 @@ def score(results: Sequence[ConversationResult], set_name: str = "") -> dict[str
                     sections_ok += 1
                 else:
                     section_errors.append(
-                        {**_label_doc(conv, label), "got_section": item.section, "clause": item.clause}
+                        {
+                            **_label_doc(conv, label),
+                            "got_section": item.section,
+                            "clause": item.clause,
+                        }
                     )
         dup = set(r.duplicates)
         duplicates += len(dup)
@@ -239,7 +243,9 @@ def score(results: Sequence[ConversationResult], set_name: str = "") -> dict[str
             "matched": total,
             "accuracy": _round(correct / total if total else None),
             "confusion": confusion,
-            "section_accuracy": _round(sections_ok / sections_checked if sections_checked else None),
+            "section_accuracy": _round(
+                sections_ok / sections_checked if sections_checked else None
+            ),
             "sections_checked": sections_checked,
         },
         "untraced_or_conflict_reported_traced": worst,
@@ -374,7 +380,7 @@ def collect(store: Any, deal: Any, conv: Conversation, ids: dict[str, int]) -> C
                 subtype=item["subtype"],
                 status=item["auto_status"] or Status.UNTRACED.value,
                 section=clause["section"] if clause else None,
-                clause=f'{clause["section"]} {clause["text"]}' if clause else None,
+                clause=f"{clause['section']} {clause['text']}" if clause else None,
                 text=item["text"],
                 rule=item["rule"],
                 spans=tuple(spans.get(item["id"], ())),

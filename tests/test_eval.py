@@ -100,7 +100,7 @@ def test_bad_labels_name_the_file_and_item(tmp_path, change, message):
 
 
 def test_empty_directory_says_what_is_expected(tmp_path):
-    with pytest.raises(InputError, match="docs/eval.md"):
+    with pytest.raises(InputError, match=r"docs/eval\.md"):
         load_set(tmp_path)
 
 
