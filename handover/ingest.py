@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handover.blobs import BlobStore, sha256_file
-from handover.capture import audio
 from handover.capture.detect import detect, sniff
-from handover.capture.parse import text_segments
 from handover.config import Settings
 from handover.errors import InputError
 from handover.store import Row, Store
@@ -68,6 +66,10 @@ def add_file(
     title: str | None = None,
     replaces: int | None = None,
 ) -> Added:
+    # Parsers and PyAV load here, not at import: `handover flag` must start fast.
+    from handover.capture import audio
+    from handover.capture.parse import text_segments
+
     name = path.name
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path")

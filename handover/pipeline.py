@@ -17,18 +17,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from handover import derive, glossary
+from handover import glossary
 from handover.blobs import BlobStore
-from handover.capture.parse import text_segments
-from handover.capture.scope import scope_blocks
 from handover.config import Settings
 from handover.errors import HandoverError
 from handover.faults import fault_point
 from handover.people import side_resolver
 from handover.store import Row, Store
 from handover.types import Segment, Side, SourceKind, Stage
+
+if TYPE_CHECKING:
+    from handover import derive
+
+# derive (numpy, tracing) and the document parsers are imported where they are used:
+# the CLI imports this module, and `handover flag` must start in a few milliseconds.
 
 # Drafts are flushed in small batches: few transactions, little lost to a kill.
 _DRAFT_BATCH = 4
@@ -121,6 +125,8 @@ def process_deal(
         waiting = [s for s in store.sources_to_process(deal["id"]) if s["stage"] == Stage.TRACING]
         if waiting or force_trace or store.stale_reason(deal["id"]):
             progress.deal_step(deal, "tracing")
+            from handover import derive  # numpy and the trace code: not for `flag`
+
             result.derived = derive.derive(
                 store, deal, _nlp(settings), derive.cached_embedder(store, settings)
             )
@@ -137,6 +143,8 @@ def retrace(store: Store, settings: Settings, deal: Row) -> derive.DeriveResult:
     lock = f"process:{deal['slug']}"
     store.acquire_lock(lock)
     try:
+        from handover import derive
+
         return derive.derive(store, deal, _nlp(settings), derive.cached_embedder(store, settings))
     finally:
         store.release_lock(lock)
@@ -169,6 +177,8 @@ def _process_source(
             )
         else:
             data = blobs.read(source["sha256"])
+            from handover.capture.parse import text_segments
+
             segments = text_segments(kind, source["fmt"], data, source["filename"])
             outcome.segments = store.replace_segments(
                 source["id"], segments, deal_side_resolver(store, deal)
@@ -220,6 +230,8 @@ def _split_scope(store: Store, blobs: BlobStore, source: Row) -> int:
     from handover.clauses import clause_sha256, split_clauses
 
     fmt = source["fmt"] if source["fmt"] in ("md", "docx", "pdf") else "txt"
+    from handover.capture.scope import scope_blocks
+
     blocks = scope_blocks(blobs.read(source["sha256"]), source["filename"], fmt)
     clauses = split_clauses(blocks)
     return store.replace_clauses(source["id"], [(c, clause_sha256(c.text)) for c in clauses])
