@@ -72,7 +72,21 @@ def render(script_path: Path, out: Path) -> None:
             if n:
                 gap = f"{tmp}/gap-{n:03d}.wav"
                 pause = str(PAUSES[(n - 1) % len(PAUSES)])
-                run("sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", gap, "trim", "0", pause)
+                run(
+                    "sox",
+                    "-R",
+                    "-n",
+                    "-r",
+                    str(RATE),
+                    "-c",
+                    "1",
+                    "-b",
+                    "16",
+                    gap,
+                    "trim",
+                    "0",
+                    pause,
+                )
                 parts.append(gap)
             parts.append(wav)
         # Half a second of lead-in and tail, like a real recording.
