@@ -44,7 +44,7 @@ class SourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    quotes: tuple[str, ...]  # the quote first, then the `also` repeats
+    quotes: tuple[tuple[str, str], ...]  # (source, quote): the quote, then `also` repeats
     source: str
     kind: ItemKind
     subtype: Subtype
@@ -55,7 +55,7 @@ class Label:
 
     @property
     def quote(self) -> str:
-        return self.quotes[0]
+        return self.quotes[0][1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +170,19 @@ def _label(raw: Any, where: Path, i: int, files: set[str]) -> Label:
     quote = raw.get("quote")
     if not isinstance(quote, str) or not quote.strip():
         raise InputError(f"{where}: {what} needs a `quote`")
+    source = raw.get("source")
+    if source not in files:
+        raise InputError(f"{where}: {what}: source {source!r} is not under `sources`")
     also = raw.get("also") or []
-    if isinstance(also, str):
-        also = [also]
-    if raw.get("source") not in files:
-        raise InputError(f"{where}: {what}: source {raw.get('source')!r} is not under `sources`")
+    repeats = []
+    for entry in [also] if isinstance(also, str | dict) else also:
+        # A repeat in the same source is a string; one in another source says where.
+        if isinstance(entry, dict):
+            if entry.get("source") not in files or not entry.get("quote"):
+                raise InputError(f"{where}: {what}: `also` needs a `quote` and a listed `source`")
+            repeats.append((str(entry["source"]), str(entry["quote"]).strip()))
+        else:
+            repeats.append((source, str(entry).strip()))
     kind = _KINDS.get(str(raw.get("kind")))
     if kind is None:
         raise InputError(f"{where}: {what}: kind must be commitment or phrase")
@@ -187,8 +195,8 @@ def _label(raw: Any, where: Path, i: int, files: set[str]) -> Label:
         raise InputError(f"{where}: {what}: status must be traced, weak, untraced or conflict")
     section = raw.get("section")
     return Label(
-        quotes=(quote.strip(), *(str(a).strip() for a in also)),
-        source=raw["source"],
+        quotes=((source, quote.strip()), *repeats),
+        source=source,
         kind=kind,
         subtype=subtype,
         side=_enum(Side, raw.get("side", "unknown"), where, what),

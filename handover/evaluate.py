@@ -386,7 +386,7 @@ def collect(store: Any, deal: Any, conv: Conversation, ids: dict[str, int]) -> C
                 spans=tuple(spans.get(item["id"], ())),
             )
         )
-    label_spans = [tuple(quote_span(lb.source, q) for q in lb.quotes) for lb in conv.labels]
+    label_spans = [tuple(quote_span(src, q) for src, q in lb.quotes) for lb in conv.labels]
     negative_spans = [quote_span(n.source, n.quote) for n in conv.negatives]
     result = ConversationResult(conv, found, label_spans, negative_spans)
     result.matches, result.duplicates = match(conv.labels, label_spans, found)
@@ -398,7 +398,7 @@ def unlocated(result: ConversationResult) -> list[str]:
     that cannot be placed can only be matched by shared words, so say so."""
     out = []
     for label, spans in zip(result.conversation.labels, result.label_spans, strict=True):
-        for quote, span in zip(label.quotes, spans, strict=True):
+        for (source, quote), span in zip(label.quotes, spans, strict=True):
             if not span.recording and span.start is None:
-                out.append(f"{result.conversation.name}/{label.source}: {quote!r}")
+                out.append(f"{result.conversation.name}/{source}: {quote!r}")
     return out

@@ -148,9 +148,14 @@ def merge(
             (n for n, its in enumerate(keys) if any(_same(k, key, cosine) for k in its)), None
         )
         if home is None:
+            new_id = item_id(slug, row["kind"], row["text"])
+            if any(it.id == new_id for it in items):
+                # The same words kept apart by polarity ("term" against "need"): the id
+                # takes the polarity too, so both stay stable and distinct.
+                new_id = item_id(slug, row["kind"], f"{row['text']} {key.polarity}")
             items.append(
                 MergedItem(
-                    item_id(slug, row["kind"], row["text"]),
+                    new_id,
                     row["kind"],
                     row["subtype"],
                     row["text"],

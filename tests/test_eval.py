@@ -56,23 +56,25 @@ def write_conversation(root: Path, labels: str) -> Path:
     conv = root / "conv"
     conv.mkdir(parents=True)
     (conv / "call.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:02.000\n<v A>Hi.</v>\n")
+    (conv / "notes.md").write_text("Hi there\n")
     (conv / "labels.yaml").write_text(labels)
     return conv
 
 
 GOOD = """
 deal: {name: Test}
-sources: [{file: call.vtt, date: 2026-01-05}]
+sources: [{file: call.vtt, date: 2026-01-05}, {file: notes.md, date: 2026-01-05}]
 items:
   - {quote: "Hi", source: call.vtt, kind: commitment, subtype: firm, side: vendor,
-     status: traced, section: "2.1", also: ["Hello"]}
+     status: traced, section: "2.1",
+     also: ["Hello", {source: notes.md, quote: "Hi there"}]}
 """
 
 
 def test_labels_load(tmp_path):
     [conv] = load_set(write_conversation(tmp_path, GOOD))
     [label] = conv.labels
-    assert label.quotes == ("Hi", "Hello")
+    assert label.quotes == (("call.vtt", "Hi"), ("call.vtt", "Hello"), ("notes.md", "Hi there"))
     assert (label.kind, label.subtype, label.side, label.status, label.section) == (
         ItemKind.COMMITMENT,
         Subtype.FIRM,

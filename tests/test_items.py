@@ -216,3 +216,13 @@ def test_term_said_again_in_other_words_becomes_a_mention():
     added = term.rows[-1]
     assert added["text"] == "lean and green logistics" and added["start"] == 12.0
     assert segments[0]["text"][added["char_start"] : added["char_end"]] == added["text"]
+
+
+def test_same_words_as_a_term_and_a_need_are_two_items_with_distinct_ids():
+    rows = [
+        row("a single source of truth", kind="customer_phrase", subtype="term", side="customer"),
+        row("a single source of truth", kind="customer_phrase", subtype="need", side="customer"),
+    ]
+    items = merge("acme", rows, {})
+    assert len(items) == 2 and items[0].id != items[1].id
+    assert [i.id for i in merge("acme", rows, {})] == [i.id for i in items]  # stable
