@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -40,15 +41,6 @@ _CONTRACTIONS = {
     "'d": " would",
     "'m": " am",
 }
-# The contracted spelling of each expanded second word, for find_loose.
-_CONTRACTED = {
-    "will": r"['\u2019]ll",
-    "not": r"n['\u2019]t",
-    "are": r"['\u2019]re",
-    "have": r"['\u2019]ve",
-    "would": r"['\u2019]d",
-    "am": r"['\u2019]m",
-}
 _CONTRACTION = re.compile(r"(won't|can't|n't|'ll|'re|'ve|'d|'m)\b")
 
 
@@ -73,45 +65,57 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _word_pattern(word: str) -> str:
-    """A regex for one normalised word that also matches its spelled variants."""
-    if word == "and":
-        return r"(?:and|&)"
-    if word.isdigit():
-        names = [w for w, n in NUMBER_WORDS.items() if str(n) == word and " " not in w]
-        return "(?:" + "|".join([re.escape(word), *names]) + ")"
-    # Allow a hyphen or apostrophe between any two letters: "reassess" matches "re-assess".
-    return r"[-'\u2019\u2010\u2011]?".join(re.escape(ch) for ch in word)
+# A word as people write it, with what joins its parts ("re-assess", "we'll", "1,000",
+# "returns/recalls"), or a spelled number in two words ("twenty four"), or "&".
+_LOOSE_TOKEN = re.compile(
+    rf"\b(?:{'|'.join(_TENS)})[\s-]+(?:{'|'.join(_ONES[1:10])})\b"
+    r"|&|[^\W_]+(?:['\u2019\-\u2010\u2011\u2012\u2013.,/][^\W_]+)*",
+    flags=re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _loose_words(text: str) -> tuple[tuple[str, int, int], ...]:
+    """The normalised words of ``text``, each with the span of the written word it came
+    from ("we'll" gives "we" and "will", both spanning "we'll")."""
+    words = []
+    for m in _LOOSE_TOKEN.finditer(text):
+        for word in normalise(m.group()).split():
+            words.append((word, m.start(), m.end()))
+    return tuple(words)
 
 
 def find_loose(haystack: str, phrase: str) -> tuple[int, int] | None:
     """The span of ``phrase`` inside ``haystack`` under loose equality, or None.
 
-    Word boundaries are respected, so "plan" is not found inside "planning".
+    Both are cut into written words, each normalised on its own so the span maps back
+    to the original characters. The words are then compared with the spaces between
+    them ignored, so "fifteen-minute", "fifteen minute" and "15 minute" meet, as do
+    "re-assess" and "reassess". The match must start and end on word boundaries:
+    "plan" is not found inside "planning".
     """
-    words = normalise(phrase).split()
-    if not words:
+    wanted = "".join(w for w, _, _ in _loose_words(phrase))
+    words = _loose_words(haystack)
+    if not wanted or not words:
         return None
-    gap = r"[\s,;:\"'()\[\]\u201c\u201d-]+"
-    parts: list[str] = []
-    i = 0
-    while i < len(words):
-        word, after = words[i], words[i + 1] if i + 1 < len(words) else None
-        suffix = _CONTRACTED.get(after or "")
-        if after == "will" and words[i + 2 : i + 3] == ["not"]:
-            suffix = None  # "we won't": pair "will not" instead
-        if suffix and after != word:
-            # normalise() spelled "we'll" as "we will": accept either spelling.
-            short = _word_pattern(word) + suffix
-            if (word, after) == ("will", "not"):
-                short = r"won['\u2019]t"
-            parts.append(f"(?:{_word_pattern(word)}{gap}{_word_pattern(after)}|{short})")
-            i += 2
-            continue
-        parts.append(
-            r"(?:cannot|can['\u2019]t|can\s+not)" if word == "cannot" else _word_pattern(word)
-        )
-        i += 1
-    pattern = r"(?<!\w)" + gap.join(parts) + r"(?!\w)"
-    match = re.search(pattern, unicodedata.normalize("NFKC", haystack), flags=re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+    joined, starts, ends = _joined(words)
+    at = joined.find(wanted)
+    while at >= 0:
+        last = ends.get(at + len(wanted))
+        if at in starts and last is not None:
+            return words[starts[at]][1], words[last][2]
+        at = joined.find(wanted, at + 1)
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _joined(words: tuple[tuple[str, int, int], ...]) -> tuple[str, dict[int, int], dict[int, int]]:
+    """The words run together, with where each word starts and ends in that string."""
+    starts: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    pos = 0
+    for i, (word, _, _) in enumerate(words):
+        starts.setdefault(pos, i)
+        pos += len(word)
+        ends[pos] = i
+    return "".join(w for w, _, _ in words), starts, ends
