@@ -97,7 +97,23 @@ _M_ANY = rf"(?P<{{g}}>{_alt(_MONTHS)})\.?"
 _M_FULL = rf"(?P<{{g}}>{_alt(_FULL_MONTHS)})"
 _WD_ANY = rf"(?:{_alt(_WEEKDAYS)})\.?"
 _WD_FULL = rf"(?P<wd>{_alt(_FULL_WEEKDAYS)})"
-_D = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_ORDINALS = {
+    word: n
+    for n, word in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+        "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth "
+        "twentieth".split(),
+        start=1,
+    )
+}
+_ORDINALS.update({f"twenty-{w}": 20 + n for w, n in list(_ORDINALS.items())[:9]})
+_ORDINALS.update({f"twenty {w}": 20 + n for w, n in list(_ORDINALS.items())[:9]})
+_ORDINALS.update({"thirtieth": 30, "thirty-first": 31, "thirty first": 31})
+# "the 1st", "15", or spelled out as people say it: "the first of September".
+_ORDINAL_WORDS = "|".join(
+    sorted((w.replace(" ", r"\s+") for w in _ORDINALS), key=len, reverse=True)
+)
+_D = rf"(?:(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?|{_ORDINAL_WORDS})"
 _Y = r"(?:19|20)\d{2}"
 _NUM = rf"(?:{NUMBER_PATTERN}|a\s+couple\s+of|a\s+few|couple\s+of|few|a|an)"
 _UNIT = r"(?P<u>days?|weeks?|months?|years?|hours?|fortnights?)"
@@ -263,6 +279,13 @@ _DATEY = re.compile(
 # --- small date arithmetic -----------------------------------------------------------
 
 
+def _day_number(text: str) -> int:
+    digits = re.match(r"\d+", text)
+    if digits:
+        return int(digits.group())
+    return _ORDINALS[re.sub(r"\s+", " ", text.lower())]
+
+
 def parse_iso(value: str | None) -> date | None:
     """A date from 'YYYY-MM-DD' (a longer ISO timestamp is cut to its date), else None."""
     if not value:
@@ -343,7 +366,7 @@ def _window(m: re.Match[str], ref: date | None, kind: str) -> tuple[date, date] 
         return date(y1, m1, 1), _month_end(y2, m2)
     if kind in ("day_month", "month_day"):
         month = _MONTHS[low["mo"]]
-        day_num = int(re.match(r"\d+", g["d"]).group())  # type: ignore[union-attr]
+        day_num = _day_number(g["d"])
         if g["y"]:
             year = int(g["y"])
         elif ref is not None:

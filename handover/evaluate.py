@@ -50,6 +50,7 @@ class Found:
     kind: ItemKind
     subtype: str
     status: str
+    score: float | None
     section: str | None
     clause: str | None
     text: str
@@ -189,7 +190,13 @@ def score(results: Sequence[ConversationResult], set_name: str = "") -> dict[str
                 confusion[expected][got] += 1
             if got != expected:
                 status_errors.append(
-                    {**_label_doc(conv, label), "got": got, "item": item.id, "clause": item.clause}
+                    {
+                        **_label_doc(conv, label),
+                        "got": got,
+                        "score": item.score,
+                        "item": item.id,
+                        "clause": item.clause,
+                    }
                 )
                 if expected in (Status.CONFLICT, Status.UNTRACED) and got == Status.TRACED:
                     worst += 1
@@ -379,6 +386,7 @@ def collect(store: Any, deal: Any, conv: Conversation, ids: dict[str, int]) -> C
                 kind=ItemKind(item["kind"]),
                 subtype=item["subtype"],
                 status=item["auto_status"] or Status.UNTRACED.value,
+                score=item["score"],
                 section=clause["section"] if clause else None,
                 clause=f"{clause['section']} {clause['text']}" if clause else None,
                 text=item["text"],

@@ -220,6 +220,16 @@ def _tokens_from(span: Any, char: int) -> list[Any]:
     return [t for t in span if t.idx >= char]
 
 
+# Nouns that a following "of N" sizes; only these, so "one of 3" stays a bare number.
+_GROUP_OF = re.compile(
+    r"\b(team|teams|group|groups|crew|crews|cohort|cohorts|panel|squad|pool|batch|batches|"
+    r"class|classes|set|sets|pack|packs|bundle|bundles|total|maximum|minimum)\s+of\s+"
+    r"(?:up\s+to\s+|at\s+least\s+|around\s+|about\s+)?$",
+    re.IGNORECASE,
+)
+_PARTITIVE_DETS = frozenset("the your our their its these those his her my".split())
+
+
 def _unit_after(span: Any, char: int, limit: int) -> tuple[Any, Any] | None:
     """The noun a number counts: the last noun of the noun run right after it.
 
@@ -228,7 +238,11 @@ def _unit_after(span: Any, char: int, limit: int) -> tuple[Any, Any] | None:
     """
     run: list[Any] = []
     forced: set[int] = set()
-    for tok in _tokens_from(span, char):
+    tokens = _tokens_from(span, char)
+    # A partitive counts the noun after "of": "thirty of your suppliers" -> suppliers.
+    if len(tokens) > 2 and tokens[0].lower_ == "of" and tokens[1].lower_ in _PARTITIVE_DETS:
+        tokens = tokens[2:]
+    for tok in tokens:
         if tok.idx >= limit:
             break
         if tok.is_punct and tok.text in ("-", "‑") and run and not tok.whitespace_:
@@ -377,7 +391,14 @@ def _quantity(span: Any, text: str, base: int, m: re.Match[str]) -> Quantity | N
         else:
             tail = _unit_after(span, base + end, base + len(text))
             if tail is None:
-                return None
+                group = _GROUP_OF.search(text[:start])
+                if group is None:
+                    return None
+                # "a team of 6", "groups of twelve": the number sizes the noun before it.
+                unit = _singular(group.group(1).lower())
+                return Quantity(
+                    text=text[group.start(1) : end].strip(), value=value, unit=unit, bound=bound
+                )
             head, last = tail
             if _is_year(num, value) and head.tag_ not in ("NNS", "NNPS"):
                 return None

@@ -75,6 +75,7 @@ class Thresholds:
     topic_count: int = 5  # at most this many topic clauses are checked for numbers/dates
     date_window: int = 6  # words either side of a said date that tell what it is the date of
     max_terms: int = 8  # matched terms kept per evidence
+    top_k: int = 40  # clauses nearest by cosine that get the full hybrid score
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,24 @@ class TraceResult:
 
 
 # --- text analysis -------------------------------------------------------------------
+
+_FRAME = re.compile(
+    r"^(?:(?:so|and|but|well|yes|yeah|ok|okay|right|um|uh|look|honestly|also|then|"
+    r"absolutely|definitely|of course|sure)\b[,\s]*)*"
+    r"(?:(?:we|i|you|our team|they)\s*(?:'ll|’ll|\s+will|\s+would|\s+can|\s+could|\s+should|"
+    r"'re going to|’re going to|\s+are going to|\s+am going to|'m going to|’m going to)"
+    r"(?:\s+(?:also|definitely|certainly|probably|absolutely|then|just|be able to|try to|"
+    r"have|get)\b)*[,\s]*)?",
+    re.IGNORECASE,
+)
+
+
+def core_text(text: str) -> str:
+    """What was promised without how it was said: "So we'll also run two workshops"
+    -> "run two workshops". Empty when nothing is left or nothing was stripped."""
+    core = _FRAME.sub("", text.strip(), count=1).strip(" ,.")
+    return core if core != text.strip() and len(core.split()) >= 2 else ""
+
 
 _KEEP_POS = {"NOUN", "PROPN", "VERB", "ADJ", "ADV"}
 # Words of talk and of dates that say nothing about the work: "we need", "by the end
@@ -456,6 +475,11 @@ def _decide(
             and by_score(agree) is not Status.UNTRACED
             and agree.score >= best.score - th.exclusion_margin
         ):
+            # An exclusion on the same topic says what was promised: the document
+            # leaves the thing out. Exclusions are terse ("Telephone systems and
+            # handsets."), so a plausible match there is enough.
+            if agree is excl:
+                return Status.TRACED, agree, None
             return by_score(agree), agree, None
         status = by_score(best)
         return (Status.WEAK if status is Status.TRACED else status), best, None
@@ -530,8 +554,14 @@ def trace(
         return []
     if not clauses:
         return [TraceResult(i.key, Status.UNTRACED, 0.0, ()) for i in items]
-    # An item always has at least one text to compare, even if it came in empty.
-    item_texts = [tuple(dict.fromkeys(t for t in i.texts if t.strip())) or ("",) for i in items]
+    # An item always has at least one text to compare, even if it came in empty. Each
+    # text is also compared without its spoken frame ("so, we'll", "you'll get"):
+    # a clause never says "we'll", and the frame pulls the embedding towards talk.
+    item_texts = [
+        tuple(dict.fromkeys(x for t in i.texts if t.strip() for x in (t, core_text(t)) if x))
+        or ("",)
+        for i in items
+    ]
     unique = list(
         dict.fromkeys([*(t for ts in item_texts for t in ts), *(c.clause.text for c in clauses)])
     )
@@ -557,8 +587,16 @@ def trace(
     results: list[TraceResult] = []
     for item, its_texts in zip(items, item_texts, strict=True):
         cosines = vectors[[row[t] for t in its_texts]] @ clause_vectors.T
+        # Only the clauses closest in meaning get the lexical, quantity and date
+        # checks: the cost grows with the number of clauses, not with its square.
+        nearest = cosines.max(axis=0)
+        if len(clauses) > th.top_k:
+            candidates = np.argpartition(-nearest, th.top_k)[: th.top_k]
+        else:
+            candidates = range(len(clauses))
         matches: list[_Match] = []
-        for j, ref in enumerate(clauses):
+        for j in candidates:
+            ref = clauses[j]
             best: _Match | None = None
             for k, text in enumerate(its_texts):
                 score, run = _pair(

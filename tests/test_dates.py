@@ -98,6 +98,16 @@ def due(
         ("Ready by Christmas.", NOV_9, ("by Christmas", "2026-12-25", "2026-12-25", "2026-12-25")),
         ("Walkthrough tomorrow.", NOV_9, ("tomorrow", "2026-11-10", "2026-11-10", "2026-11-10")),
         ("By H1 2027.", None, ("By H1 2027", "2027-06-30", "2027-01-01", "2027-06-30")),
+        (
+            "Live by the first of September.",
+            NOV_2,
+            ("by the first of September", "2027-09-01", "2027-09-01", "2027-09-01"),
+        ),
+        (
+            "Done on the twenty-first of March.",
+            NOV_2,
+            ("on the twenty-first of March", "2027-03-21", "2027-03-21", "2027-03-21"),
+        ),
     ],
 )
 def test_due_forms(text, ref, expected) -> None:

@@ -34,7 +34,7 @@ def words_span(text: str, source: str = "call.ogg") -> Span:
 
 
 def found(kind: ItemKind, subtype: str, status: str, *spans: Span, section=None) -> Found:
-    return Found(f"x{id(spans)}", kind, subtype, status, section, None, "text", "rule", spans)
+    return Found(f"x{id(spans)}", kind, subtype, status, 0.5, section, None, "text", "rule", spans)
 
 
 def test_text_spans_overlap_by_share_of_the_shorter():

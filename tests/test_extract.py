@@ -674,3 +674,19 @@ def test_parses_once_without_ner_and_skips_trigger_free_segments(nlp) -> None:
     cands = extract(Spy(), segs, meeting_date=MONDAY, people=PEOPLE)
     assert [c.due for c in cands] == ["2026-11-13"]
     assert len(calls) == 1 and calls[0][0] == 1 and "ner" in calls[0][1]
+
+
+def test_shouted_heading_ends_a_commitments_section_and_client_actions_are_theirs(nlp) -> None:
+    from handover.extract.headings import is_heading
+
+    assert is_heading("PAST WORK MENTIONED")
+    found = notes(
+        nlp,
+        "WHAT WE SAID WE'D DO",
+        "Weekly status report every Friday",
+        "PAST WORK MENTIONED",
+        "Medway Vets: chilled deliveries to 30 practices",
+        "Action: Rob (their side) – set up read-only access to the CRM",
+    )
+    texts = [c.text for c in found if c.kind == ItemKind.COMMITMENT]
+    assert texts == ["Weekly status report every Friday"]

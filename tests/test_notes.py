@@ -310,3 +310,12 @@ def test_docx_with_broken_xml_is_an_input_error() -> None:
         archive.writestr("word/document.xml", "<not xml")
     with pytest.raises(InputError, match=r"^broken\.docx: could not be read as a Word document"):
         docx_blocks(buffer.getvalue(), "broken.docx")
+
+
+def test_labelled_lines_are_not_joined_as_wrapped_text() -> None:
+    text = "Action: Carla – draft the proposal\nAction: Greg – check the crane\nand the hoist\n"
+    segments = parse_notes(text, "n.md", "md")
+    assert [s.text for s in segments] == [
+        "Action: Carla – draft the proposal",
+        "Action: Greg – check the crane and the hoist",
+    ]

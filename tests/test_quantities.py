@@ -17,6 +17,11 @@ def found(nlp, text: str, *, ner: bool = False) -> list[tuple[str, float, str, s
     [
         ("We'll train 20 cashiers.", [("20 cashiers", 20.0, "cashier", "exact")]),
         (
+            "We'll interview around thirty of your suppliers.",
+            [("thirty of your suppliers", 30.0, "supplier", "exact")],
+        ),
+        ("An on-site team of 6 all week.", [("team of 6", 6.0, "team", "exact")]),
+        (
             "We'll train all twenty technicians.",
             [("twenty technicians", 20.0, "technician", "exact")],
         ),

@@ -160,6 +160,9 @@ def markdown_lines(text: str) -> list[Line]:
     return out
 
 
+_LABELLED = re.compile(r"^[A-Z][\w'’]*(?:\s+[\w'’]+){0,3}\s*(?:\([^)]{1,30}\)\s*)?[:–—]\s")
+
+
 def _group_notes(lines: list[Line]) -> list[tuple[int, list[str], bool]]:
     """Group lines into (offset, lines, verbatim) paragraphs: blank lines end a
     paragraph, headings, items and table rows each start one, and following text
@@ -182,7 +185,9 @@ def _group_notes(lines: list[Line]) -> list[tuple[int, list[str], bool]]:
                 paras.append((ln.offset, current, True))
             current.append(ln.text)
         else:
-            if current is None or current_kind == "code":
+            # A typed line that opens with a label ("Action: Greg – …") is its own
+            # line, not the wrapped end of the one above.
+            if current is None or current_kind == "code" or _LABELLED.match(ln.text):
                 current, current_kind = [], "text"
                 paras.append((ln.offset, current, False))
             current.append(ln.text)

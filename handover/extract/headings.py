@@ -44,6 +44,8 @@ def _looks_like_title(text: str) -> bool:
     if first in _TITLE_START:
         return True
     alpha = [w for w in words if w[:1].isalpha()]
+    if len(alpha) >= 2 and all(w.isupper() for w in alpha):
+        return True  # "PAST WORK MENTIONED": shouted titles in typed notes
     minor = {"of", "the", "and", "&", "for", "to", "in", "on", "a", "with"}
     return (
         len(alpha) >= 2

@@ -17,14 +17,18 @@ from handover.types import Side, Subtype
 _ACTION_LINE = re.compile(
     r"^\s*(?:action(?:\s+items?|\s+points?)?|todo|to-do|to\s+do|next\s+steps?|follow[\s-]?ups?)"
     r"\s*(?:\((?P<n1>[^)]{1,40})\))?\s*[:\-–—]\s*"
-    r"(?:(?P<n2>(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2})|we|us|me|I)\s*(?:[:\-–—]|(?=\bto\b))\s*)?"
+    r"(?:(?P<n2>(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2})|we|us|me|I)"
+    r"(?:\s*\((?P<tag>[^)]{1,30})\))?\s*(?:[:\-–—]|(?=\bto\b))\s*)?"
     r"(?:to\s+)?(?P<body>\S.*)$",
     re.IGNORECASE,
 )
 _NAME_TO = re.compile(
-    r"^\s*(?P<n2>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?)\s*(?:[:\-–—]\s*|\s+to\s+|\s+will\s+|'ll\s+)"
+    r"^\s*(?P<n2>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?)(?:\s*\((?P<tag>[^)]{1,30})\))?"
+    r"\s*(?:[:\-–—]\s*|\s+to\s+|\s+will\s+|'ll\s+)"
     r"(?P<body>[a-z]\S*.*)$"
 )
+# A name tagged as the customer's: "Diane (client)", "Rob (their side)".
+_CUSTOMER_TAG = re.compile(r"\b(?:client|customer|their\s+side|them|theirs)\b", re.IGNORECASE)
 _TRAILING_NAME = re.compile(r"\s*[(\[](?P<n>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?)[)\]]\s*\.?\s*$")
 _LABEL = re.compile(
     r"^\s*(?P<label>(?:(?:the|their|his|her|main|key|biggest|big|top|primary|other|one|number\s+one"
@@ -298,6 +302,8 @@ def _action_from(
         return None
     groups = m.groupdict()
     name = (groups.get("n1") or groups.get("n2") or "").strip()
+    if _CUSTOMER_TAG.search(groups.get("tag") or ""):
+        return None  # "Rob (their side) – set up access": the customer's own action
     body_start = lo + m.start("body")
     body = text[body_start:hi]
     trailing = _TRAILING_NAME.search(body)
