@@ -9,7 +9,7 @@ DEMO_HOME ?= demo-home
 DEMO   := HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover
 SLUG   := meridian-freight
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test eval lint bench clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ demo: install
 
 test: install
 	$(BIN)/pytest -q
+
+# Score the pipeline on the labelled development set (docs/eval.md); the held-out
+# split is scored with `handover eval data/eval/holdout`.
+eval: install
+	$(BIN)/handover eval data/eval
 
 lint: install
 	$(BIN)/ruff check .
