@@ -176,3 +176,27 @@ def test_eval_runs_the_real_pipeline(cli, tmp_path):
     assert text.code == 0
     assert text.out.splitlines()[2] == "untraced or conflict reported as traced: 0"
     assert "misses (0)" in text.out
+
+
+@pytest.mark.parametrize("split", ["data/eval", "data/eval/holdout"])
+def test_the_committed_sets_load_and_every_quote_is_in_its_file(split):
+    """The labels stay in step with the conversations: a quote that is not in its file
+    could only ever be matched by chance."""
+    import html
+
+    from handover.normalise import find_loose
+
+    from .conftest import REPO
+
+    conversations = load_set(REPO / split)
+    assert len(conversations) >= (25 if split == "data/eval" else 8)
+    for conv in conversations:
+        for label in conv.labels:
+            for source, quote in label.quotes:
+                path = conv.path / source
+                if path.suffix == ".ogg":
+                    path = path.with_name(path.stem + ".script.txt")
+                if path.suffix == ".docx":
+                    continue
+                text = html.unescape(path.read_text(encoding="utf-8"))
+                assert find_loose(text, quote), f"{conv.name}/{source}: {quote!r}"
