@@ -690,3 +690,22 @@ def test_shouted_heading_ends_a_commitments_section_and_client_actions_are_their
     )
     texts = [c.text for c in found if c.kind == ItemKind.COMMITMENT]
     assert texts == ["Weekly status report every Friday"]
+
+
+@pytest.mark.parametrize(
+    ("said", "term"),
+    [
+        ("Honestly it's what we call the back forty, nobody goes there.", "the back forty"),
+        ("Internally we call it the spreadsheet graveyard.", "the spreadsheet graveyard"),
+        ("Well, the Dome is what everybody calls the reading room.", "the Dome"),
+        ('Monica calls it "the Summit" and wants the agenda soon.', "the Summit"),
+    ],
+)
+def test_a_thing_the_customer_names_is_their_term(nlp, said, term) -> None:
+    found = only(customer(nlp, said), ItemKind.CUSTOMER_PHRASE)
+    assert (found.subtype, found.text, found.rule) == (Subtype.TERM, term, "term-named")
+
+
+def test_naming_without_a_name_or_by_the_vendor_is_no_term(nlp) -> None:
+    assert customer(nlp, "What we call it doesn't matter.") == []
+    assert vendor(nlp, "We call it the rapid start package.") == []

@@ -51,7 +51,7 @@ from handover.extract.phrase_patterns import _third_person_patterns
 from handover.extract.promise_patterns import _vendor_rx_cached
 from handover.extract.speakers import _People, _side_of
 from handover.extract.talk import _talk_hits
-from handover.extract.terms import _repeated_terms
+from handover.extract.terms import _named_terms, _repeated_terms
 from handover.types import Candidate, Segment, Side, SourceKind
 
 __all__ = ["extract", "is_heading"]
@@ -117,6 +117,8 @@ def extract(
         repeated = _repeated_terms(plans)
         for plan in plans:
             plan.hits.extend(repeated.get(plan.seg.ordinal, []))
+            if plan.side != Side.VENDOR:
+                plan.hits.extend(_named_terms(plan.seg.text, plan))
         return _finish(plans, ctx)
     except HandoverError:
         raise

@@ -207,3 +207,57 @@ def _repeated_terms(plans: list[_Plan]) -> dict[int, list[_Hit]]:
                 _Hit(P, Subtype.TERM, s, e, side, inferred, None, 0.45, "term-repeated", False)
             )
     return out
+
+
+# The naming construction: "what we call the back forty", "we call it the Friday
+# freeze", "Monica calls it "the Summit"". Whoever names a thing is handing over their
+# word for it; the term runs to the end of the clause, at most six words.
+_NAMING = re.compile(
+    r"(?<!\bis what )(?<!\bare what )"
+    r"\b(?P<who>we|i|they|everyone|everybody|people|staff|folks|[A-Z][a-z]+)\s+"
+    r"(?:all\s+|always\s+|just\s+|sometimes\s+|internally\s+)?(?:call|calls|called|nicknamed?)\s+"
+    r"(?:it|them|this|that|these|those)?\s*(?:as\s+)?[\"“‘']?"
+    r"(?P<term>[\w][^.,;:!?\"“”‘’()\n]{2,80})"
+)
+# "the Dome is what everybody calls the reading room": the name comes first.
+_NAMED_FIRST = re.compile(
+    r"(?P<term>[\w'’-]+(?:\s+[\w'’-]+){0,4})\s+(?:is|are)\s+what\s+"
+    r"(?P<who>we|i|they|everyone|everybody|people|staff|folks)\s+(?:all\s+)?calls?\b"
+)
+_TERM_STOP = re.compile(
+    r"\s+(?:and|but|because|so|which|when|where|if|since|who|that|is|are|was|were|do|does|"
+    r"did|don't|doesn't|will|would|can|could|should|has|have|had|for|to|in|on|at|from)\b.*$",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(r"^.*\b(?:and|but|so|well|yes|yeah|ok|okay|oh|because)\b[\s,]*", re.I)
+
+
+def _named_terms(text: str, plan: _Plan) -> list[_Hit]:
+    """Terms someone on the customer's side introduces by naming them."""
+    out: list[_Hit] = []
+    side, inferred = _sided(plan, P)
+    for m in [*_NAMING.finditer(text), *_NAMED_FIRST.finditer(text)]:
+        who = m.group("who").lower()
+        if who in ("we", "i") and plan.side == Side.VENDOR:
+            continue  # the vendor's own name for its work is not the customer's term
+        s = m.start("term")
+        raw = m.group("term")
+        if m.re is _NAMED_FIRST:
+            lead = _LEAD_IN.match(raw)
+            s += lead.end() if lead else 0
+            raw = text[s : m.end("term")]
+        else:
+            if _TERM_STOP.match(" " + raw):
+                continue  # "what we call it doesn't matter": no name follows
+            raw = _TERM_STOP.sub("", raw)
+        words = raw.split()[:6]
+        if not words:
+            continue
+        s, e = _trim(text, s, s + len(" ".join(words)))
+        words = _words(text[s:e])
+        # Being named is the evidence, so "the back forty" counts although both of
+        # its words are on spaCy's stop list; a bare determiner does not.
+        named = [w for w in words if w.lower() not in ("the", "a", "an", "our", "my", "this")]
+        if 1 <= len(words) <= 6 and named and e - s >= 4:
+            out.append(_Hit(P, Subtype.TERM, s, e, side, inferred, None, 0.7, "term-named", False))
+    return out
