@@ -699,6 +699,7 @@ def test_shouted_heading_ends_a_commitments_section_and_client_actions_are_their
         ("Internally we call it the spreadsheet graveyard.", "the spreadsheet graveyard"),
         ("Well, the Dome is what everybody calls the reading room.", "the Dome"),
         ('Monica calls it "the Summit" and wants the agenda soon.', "the Summit"),
+        ("The idea we keep coming back to is what we call the switch story.", "the switch story"),
     ],
 )
 def test_a_thing_the_customer_names_is_their_term(nlp, said, term) -> None:
@@ -709,3 +710,4 @@ def test_a_thing_the_customer_names_is_their_term(nlp, said, term) -> None:
 def test_naming_without_a_name_or_by_the_vendor_is_no_term(nlp) -> None:
     assert customer(nlp, "What we call it doesn't matter.") == []
     assert vendor(nlp, "We call it the rapid start package.") == []
+    assert customer(nlp, "Phone call with Mike about the budget.") == []

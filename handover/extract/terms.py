@@ -213,7 +213,6 @@ def _repeated_terms(plans: list[_Plan]) -> dict[int, list[_Hit]]:
 # freeze", "Monica calls it "the Summit"". Whoever names a thing is handing over their
 # word for it; the term runs to the end of the clause, at most six words.
 _NAMING = re.compile(
-    r"(?<!\bis what )(?<!\bare what )"
     r"\b(?P<who>we|i|they|everyone|everybody|people|staff|folks|[A-Z][a-z]+)\s+"
     r"(?:all\s+|always\s+|just\s+|sometimes\s+|internally\s+)?(?:call|calls|called|nicknamed?)\s+"
     r"(?:it|them|this|that|these|those)?\s*(?:as\s+)?[\"“‘']?"
@@ -224,9 +223,21 @@ _NAMED_FIRST = re.compile(
     r"(?P<term>[\w'’-]+(?:\s+[\w'’-]+){0,4})\s+(?:is|are)\s+what\s+"
     r"(?P<who>we|i|they|everyone|everybody|people|staff|folks)\s+(?:all\s+)?calls?\b"
 )
+_IS_WHAT = re.compile(r"\b(?:is|are)\s+what\s+$")
+_PLAIN = frozenset(
+    "we i you they it this that problem thing things idea issue one bit part".split()
+)
+
+
+def _plain(phrase: str) -> bool:
+    """A description rather than a name: it has a pronoun or a generic noun in it."""
+    return any(w.lower().strip("'’") in _PLAIN for w in phrase.split())
+
+
 _TERM_STOP = re.compile(
     r"\s+(?:and|but|because|so|which|when|where|if|since|who|that|is|are|was|were|do|does|"
-    r"did|don't|doesn't|will|would|can|could|should|has|have|had|for|to|in|on|at|from)\b.*$",
+    r"did|don't|doesn't|will|would|can|could|should|has|have|had|for|to|in|on|at|from|with|"
+    r"about|you|me|him|her|us)\b.*$",
     re.IGNORECASE,
 )
 _LEAD_IN = re.compile(r"^.*\b(?:and|but|so|well|yes|yeah|ok|okay|oh|because)\b[\s,]*", re.I)
@@ -242,6 +253,15 @@ def _named_terms(text: str, plan: _Plan) -> list[_Hit]:
             continue  # the vendor's own name for its work is not the customer's term
         s = m.start("term")
         raw = m.group("term")
+        # "X is what we call Y" names X ("the Dome is what everybody calls the
+        # reading room") unless X is a plain description ("our other problem is what
+        # we call the wet play problem"), when Y is the name.
+        if m.re is _NAMED_FIRST and _plain(raw):
+            continue
+        if m.re is _NAMING and _IS_WHAT.search(text[: m.start()]):
+            before = _NAMED_FIRST.search(text[: m.end()])
+            if before is not None and not _plain(before.group("term")):
+                continue
         if m.re is _NAMED_FIRST:
             lead = _LEAD_IN.match(raw)
             s += lead.end() if lead else 0
