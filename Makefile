@@ -56,8 +56,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each prints ratios measured side by side in one run; results: docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/wer.py
+	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/extract.py
+	$(BIN)/python bench/flag.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache *.egg-info
