@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,9 +284,7 @@ def _label_doc(conv: Conversation, label: Label) -> dict[str, Any]:
 # -- running the pipeline -------------------------------------------------------------
 
 
-def run_conversation(
-    conv: Conversation, home: Path, *, on_step: Callable[[str], None] | None = None
-) -> ConversationResult:
+def run_conversation(conv: Conversation, home: Path) -> ConversationResult:
     """Put one conversation through the real pipeline in ``home`` (a scratch data
     directory that may be reused: sources already there are not transcribed again,
     but extraction and tracing always run afresh) and collect what it found."""
@@ -324,8 +322,6 @@ def run_conversation(
             )
             ids[spec.file] = added.source_id
         store.mark_for_extraction(deal["id"])
-        if on_step:
-            on_step(conv.name)
         pipeline.process_deal(store, blobs, settings, deal, force_trace=True)
         return collect(store, deal, conv, ids)
     finally:
