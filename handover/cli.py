@@ -1021,12 +1021,14 @@ def eval_cmd(
     Example: handover eval data/eval -v;  handover eval data/eval/holdout --json
     """
     import tempfile
+    from contextlib import nullcontext
 
     from handover import evalset, evaluate
 
     conversations = evalset.load_set(directory)
-    with tempfile.TemporaryDirectory(prefix="handover-eval-") as tmp:
-        home = workdir or Path(tmp)
+    scratch = nullcontext(workdir) if workdir else tempfile.TemporaryDirectory(prefix="handover-")
+    with scratch as home_dir:
+        home = Path(home_dir)
         results = []
         bar = Progress(
             TextColumn("{task.description}"),

@@ -68,21 +68,31 @@ def normalise(text: str) -> str:
 # A word as people write it, with what joins its parts ("re-assess", "we'll", "1,000",
 # "returns/recalls"), or a spelled number in two words ("twenty four"), or "&".
 _LOOSE_TOKEN = re.compile(
-    rf"\b(?:{'|'.join(_TENS)})[\s-]+(?:{'|'.join(_ONES[1:10])})\b"
-    r"|&|[^\W_]+(?:['\u2019\-\u2010\u2011\u2012\u2013.,/][^\W_]+)*",
+    _TENS_ONES.pattern + r"|&|[^\W_]+(?:['\u2019\-\u2010\u2011\u2012\u2013.,/][^\W_]+)*",
     flags=re.IGNORECASE,
 )
 
 
 @lru_cache(maxsize=4096)
-def _loose_words(text: str) -> tuple[tuple[str, int, int], ...]:
-    """The normalised words of ``text``, each with the span of the written word it came
-    from ("we'll" gives "we" and "will", both spanning "we'll")."""
-    words = []
+def _loose_index(
+    text: str,
+) -> tuple[tuple[tuple[int, int], ...], str, dict[int, int], dict[int, int]]:
+    """``text`` cut into written words, each normalised on its own ("we'll" gives "we"
+    and "will", both spanning "we'll"): their spans, the normalised words run together,
+    and which word starts and which ends at each position of that string."""
+    spans: list[tuple[int, int]] = []
+    parts: list[str] = []
+    starts: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    pos = 0
     for m in _LOOSE_TOKEN.finditer(text):
         for word in normalise(m.group()).split():
-            words.append((word, m.start(), m.end()))
-    return tuple(words)
+            starts.setdefault(pos, len(spans))
+            pos += len(word)
+            ends[pos] = len(spans)
+            spans.append((m.start(), m.end()))
+            parts.append(word)
+    return tuple(spans), "".join(parts), starts, ends
 
 
 def find_loose(haystack: str, phrase: str) -> tuple[int, int] | None:
@@ -94,28 +104,14 @@ def find_loose(haystack: str, phrase: str) -> tuple[int, int] | None:
     "re-assess" and "reassess". The match must start and end on word boundaries:
     "plan" is not found inside "planning".
     """
-    wanted = "".join(w for w, _, _ in _loose_words(phrase))
-    words = _loose_words(haystack)
-    if not wanted or not words:
+    wanted = _loose_index(phrase)[1]
+    spans, joined, starts, ends = _loose_index(haystack)
+    if not wanted or not spans:
         return None
-    joined, starts, ends = _joined(words)
     at = joined.find(wanted)
     while at >= 0:
         last = ends.get(at + len(wanted))
         if at in starts and last is not None:
-            return words[starts[at]][1], words[last][2]
+            return spans[starts[at]][0], spans[last][1]
         at = joined.find(wanted, at + 1)
     return None
-
-
-@lru_cache(maxsize=4096)
-def _joined(words: tuple[tuple[str, int, int], ...]) -> tuple[str, dict[int, int], dict[int, int]]:
-    """The words run together, with where each word starts and ends in that string."""
-    starts: dict[int, int] = {}
-    ends: dict[int, int] = {}
-    pos = 0
-    for i, (word, _, _) in enumerate(words):
-        starts.setdefault(pos, i)
-        pos += len(word)
-        ends[pos] = i
-    return "".join(w for w, _, _ in words), starts, ends

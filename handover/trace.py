@@ -520,7 +520,8 @@ def _decide(
         if m.score >= th.topic_min and m.score >= lead.score - th.topic_margin
     ][: th.topic_count]
     if topic:
-        said = [texts[t] for t in item_texts]
+        # Numbers and dates are read from what was said, not again from its core.
+        said = [texts[t] for t in item_texts if t in item.texts or t == item_texts[0]]
         found = _quantity_conflict([q for t in said for q in find_quantities(t.doc)], topic)
         if found is None:
             dues = [(find_due(t.doc, item.meeting_date), t) for t in said]

@@ -244,13 +244,11 @@ _LEAD_IN = re.compile(r"^.*\b(?:and|but|so|well|yes|yeah|ok|okay|oh|because)\b[\
 
 
 def _named_terms(text: str, plan: _Plan) -> list[_Hit]:
-    """Terms someone on the customer's side introduces by naming them."""
+    """Terms someone introduces by naming them; the caller passes only segments not
+    known to be the vendor's (the vendor's names for its own work are no terms)."""
     out: list[_Hit] = []
     side, inferred = _sided(plan, P)
     for m in [*_NAMING.finditer(text), *_NAMED_FIRST.finditer(text)]:
-        who = m.group("who").lower()
-        if who in ("we", "i") and plan.side == Side.VENDOR:
-            continue  # the vendor's own name for its work is not the customer's term
         s = m.start("term")
         raw = m.group("term")
         # "X is what we call Y" names X ("the Dome is what everybody calls the
