@@ -36,7 +36,7 @@ from handover.errors import HandoverError
 from handover.ingest import add_file
 from handover.people import parse_people
 from handover.store import Row, Store, now
-from handover.types import Decision, ItemKind, Side, SourceKind, Status
+from handover.types import ItemKind, Side, SourceKind, Status
 
 app = typer.Typer(
     name="handover",
@@ -57,8 +57,6 @@ app.add_typer(deal_app, name="deal")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class TranscriptFormat(StrEnum):
@@ -129,11 +127,11 @@ def deal_add(
     Example: handover deal add acme-crm --name "Acme CRM rollout" --customer Acme
     --vendor Northwind --owner "Dana Whitfield"
     """
-    if not _SLUG.match(slug):
-        raise HandoverError(
-            f"slug {slug!r} must be lowercase letters, digits and dashes (e.g. acme-crm)"
-        )
-    deal = _state(ctx).store.create_deal(slug, name, customer, vendor, owner)
+    from handover import actions
+
+    deal = actions.create_deal(
+        _state(ctx).store, slug, name=name, customer=customer, vendor=vendor, owner=owner
+    )
     out.print(f"created deal {deal['slug']}: {escape(deal['name'])}")
 
 
@@ -192,15 +190,16 @@ def people(
     Example: handover people acme-crm --vendor "Dana Whitfield,Raj Patel"
     --customer "Maria Gonzalez"
     """
+    from handover import actions
+
     state = _state(ctx)
     deal = state.store.deal(slug)
     given = [(n, Side.VENDOR, e) for n, e in parse_people(vendor or [])]
     given += [(n, Side.CUSTOMER, e) for n, e in parse_people(customer or [])]
     if given:
-        state.store.upsert_participants(deal["id"], given)
-        changed = pipeline.resolve_sides(state.store, deal)
-        out.print(f"{len(given)} people set; {changed} segment sides updated")
-        if changed and state.store.mark_for_extraction(deal["id"]):
+        count, changed, requeued = actions.set_people(state.store, deal, given)
+        out.print(f"{count} people set; {changed} segment sides updated")
+        if requeued:
             out.print(f"sides changed: run `handover process {slug}` to derive the items again")
     table = Table("name", "side", "email")
     for p in state.store.participants(deal["id"]):
@@ -759,35 +758,20 @@ def review_cmd(
     Example: handover review acme-crm c-3f9a1b2c4d --decision accepted-gap --by "Lee Chen"
     --note "agreed with the customer on 14 Nov"
     """
-    from handover import review
+    from handover import actions
 
-    state = _state(ctx)
-    store = state.store
-    deal = store.deal(slug)
-    chosen = review.parse_decision(decision)
-    review.check_decision(chosen, clause)
-    row = store.item(deal["id"], item)
     if not by.strip():
         raise typer.BadParameter("say who decides", param_hint="--by")
-    sha = None
-    if clause is not None:
-        sha = store.clause(deal["id"], clause)["sha256"]
-    elif chosen == Decision.CONFIRMED:
-        best = [t for t in store.traces(deal["id"]) if t["item_id"] == item and t["rank"] == 0]
-        sha = best[0]["clause_sha256"] if best else None
-    store.add_decision(
-        deal["id"],
-        item_id=item,
-        original_item_id=item,
-        decision=str(chosen),
+    status = actions.decide(
+        _state(ctx).store,
+        _state(ctx).store.deal(slug),
+        item,
+        decision,
+        by=by,
         clause_id=clause,
-        clause_sha256=sha,
-        by=by.strip(),
         note=note,
-        item_text=row["text"],
     )
-    status = review.effective_status(row["auto_status"], {"decision": str(chosen)})
-    out.print(f"{item}: {chosen} by {escape(by.strip())} → {status}")
+    out.print(f"{item}: {decision} by {escape(by.strip())} → {status}")
 
 
 item_app = typer.Typer(help="Add items that extraction missed.", no_args_is_help=True)
@@ -856,6 +840,8 @@ def sides(
     Example: handover sides acme-crm 1 --side customer --speaker "Maria Gonzalez"
     --from 00:03:10 --to 00:04:05
     """
+    from handover import actions
+
     state = _state(ctx)
     if side == Side.UNKNOWN:
         raise typer.BadParameter("use vendor or customer", param_hint="--side")
@@ -863,10 +849,9 @@ def sides(
     if hi <= lo:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
     deal = state.store.deal(slug)
-    row = state.store.source(deal["id"], source)
-    if row["kind"] == SourceKind.SCOPE:
-        raise HandoverError(f"source {source} is a scope document; sides apply to conversations")
-    changed = state.store.add_side_override(source, lo, hi, side, speaker, by)
+    changed = actions.set_side_range(
+        state.store, deal, source, side, lo, hi, speaker=speaker, by=by
+    )
     out.print(
         f"source {source} {report.clock(lo)}–{report.clock(hi)}: {changed} segment(s) set to {side}"
     )
@@ -1049,6 +1034,62 @@ def eval_cmd(
     result = evaluate.score(results, str(directory))
     text = json.dumps(result, indent=2, ensure_ascii=False) + "\n" if as_json else None
     _write_output(text or render.render_eval(result, verbose=verbose), output)
+
+
+# -- web ---------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on. Keep 127.0.0.1 until sign-in exists.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Start `handover worker` beside the server (--no-worker when one runs "
+            "elsewhere, e.g. under systemd).",
+        ),
+    ] = True,
+) -> None:
+    """The web app: sellers create deals and drop files; delivery leads review the
+    checklist at kickoff. Processing runs in a separate, lower-priority worker
+    process, so uploads never wait for transcription.
+
+    Example: handover serve --port 8000, then open http://127.0.0.1:8000/
+    """
+    from handover import web
+
+    web.serve(_state(ctx).settings, host=host, port=port, worker_process=worker)
+
+
+@app.command("worker")
+def worker_cmd(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Process what is queued now, then exit (for cron).")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between looks at an empty queue.")
+    ] = 1.0,
+) -> None:
+    """Process queued sources in the background, at lower priority; `serve` starts one.
+
+    The queue is the database: sources wait in stage pending, so a restarted worker
+    carries on where the last stopped. Failed sources wait for a retry from the web
+    page or `handover process SLUG`. One worker per home.
+    """
+    from handover import worker as background
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s", stream=sys.stderr
+    )
+    background.lower_priority()
+    stats = background.run(_state(ctx).settings, once=once, poll=poll)
+    err.print(f"worker stopped: {stats.deals} deal run(s), {stats.failed_sources} failed source(s)")
 
 
 @app.command()

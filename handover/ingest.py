@@ -65,12 +65,16 @@ def add_file(
     meeting_date: str | None = None,
     title: str | None = None,
     replaces: int | None = None,
+    name: str | None = None,
 ) -> Added:
+    """Validate and store one file; ``name`` is its original name when ``path`` is a
+    temporary copy (a web upload). The name is shown to people and its extension is
+    checked against the content; it is never used as a path."""
     # Parsers and PyAV load here, not at import: `handover flag` must start fast.
     from handover.capture import audio
     from handover.capture.parse import text_segments
 
-    name = path.name
+    name = _safe_filename(name or path.name)
     if not path.is_file():
         raise InputError(f"{path}: no such file; check the path")
     size = path.stat().st_size
@@ -123,7 +127,7 @@ def add_file(
         deal["id"],
         kind=str(detected.kind),
         fmt=detected.fmt,
-        filename=_safe_filename(name),
+        filename=name,
         sha256=sha,
         size=stored_size,
         mime=detected.mime,

@@ -105,9 +105,11 @@ def process_deal(
     progress: Progress | None = None,
     *,
     force_trace: bool = False,
+    retry_failed: bool = True,
 ) -> DealResult:
     """Bring every source of the deal to ``done``, then re-derive and re-trace the
-    deal's items if anything changed; failed sources are retried."""
+    deal's items if anything changed; failed sources are retried unless
+    ``retry_failed`` is off (the worker leaves them to a person)."""
     options = options or ProcessOptions()
     progress = progress or Progress()
     lock = f"process:{deal['slug']}"
@@ -115,6 +117,8 @@ def process_deal(
     try:
         result = DealResult(deal["slug"])
         todo = store.sources_to_process(deal["id"])
+        if not retry_failed:
+            todo = [s for s in todo if s["stage"] != Stage.FAILED]
         # Text first: notes and scope feed the glossary the recordings are transcribed with.
         todo.sort(key=lambda s: s["kind"] == SourceKind.RECORDING)
         for source in todo:

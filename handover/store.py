@@ -561,6 +561,34 @@ class Store:
             [deal_id],
         )
 
+    def deals_with_work(self) -> list[Row]:
+        """Deals the worker should take up: a live source that is neither done nor
+        failed, or a change since the last trace (a source added, removed or purged,
+        an item added by hand). Failed sources wait for a person to retry them."""
+        return self._all(
+            """
+            SELECT d.* FROM deals d
+            WHERE EXISTS (SELECT 1 FROM sources s WHERE s.deal_id = d.id
+                    AND s.removed_at IS NULL AND s.purged_at IS NULL
+                    AND s.stage NOT IN ('done', 'failed'))
+               OR coalesce(d.traced_at, '') < coalesce((SELECT max(max(s.added_at,
+                    coalesce(s.removed_at, ''), coalesce(s.purged_at, '')))
+                    FROM sources s WHERE s.deal_id = d.id), '')
+               OR EXISTS (SELECT 1 FROM items i WHERE i.deal_id = d.id AND i.manual = 1
+                    AND i.created_at > coalesce(d.traced_at, ''))
+            ORDER BY d.id
+            """
+        )
+
+    def retry_source(self, deal_id: int, source_id: int, actor: str | None) -> None:
+        """Send a failed source back to the queue."""
+        row = self.source(deal_id, source_id)
+        if row["stage"] != Stage.FAILED:
+            raise Conflict(f"source {source_id} has not failed (it is {row['stage']})")
+        with self.transaction():
+            self.db["sources"].update(source_id, {"stage": "pending", "progress": 0, "error": None})
+            self._event_in_tx(deal_id, "source.retry", actor, {"source": source_id})
+
     def set_stage(
         self,
         source_id: int,
@@ -1066,6 +1094,12 @@ class Store:
         )
         if changed and changed["at"] and (traced is None or changed["at"] > traced):
             return "sources changed since the last trace"
+        added = self._one(
+            "SELECT count(*) AS n FROM items WHERE deal_id = ? AND manual = 1 AND created_at > ?",
+            [deal_id, traced or ""],
+        )
+        if added and added["n"]:
+            return f"{added['n']} item(s) added by hand since the last trace"
         return None
 
     # -- glossary ----------------------------------------------------------------
@@ -1120,6 +1154,13 @@ class Store:
                 "INSERT OR REPLACE INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",
                 [name, host, pid, now()],
             )
+
+    def lock_holder(self, name: str) -> Row | None:
+        """The live holder of a lease, or None when it is free or its process is gone."""
+        held = self._one("SELECT * FROM locks WHERE name = ?", [name])
+        if held and held["host"] == socket.gethostname() and not _pid_alive(held["pid"]):
+            return None
+        return held
 
     def release_lock(self, name: str) -> None:
         with self.transaction():
