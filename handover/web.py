@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -96,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     uploads = settings.home / "tmp"
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        context.setdefault("reviewer", request.cookies.get(REVIEWER_COOKIE, ""))
+        context.setdefault("reviewer", _reviewer(request))
         context.setdefault("message", request.query_params.get("message"))
         html = env.get_template(f"web/{name}.html.j2").render(**context)
         return HTMLResponse(html, status_code=status_code)
@@ -133,7 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HandoverError)
     async def handover_error(request: Request, exc: HandoverError) -> Response:
-        code = next((c for t, c in _STATUS_CODES.items() if isinstance(exc, t)), 400)
+        code = next((_STATUS_CODES[t] for t in type(exc).__mro__ if t in _STATUS_CODES), 400)
         if wants_json(request) or request.url.path.endswith(".json"):
             return JSONResponse({"error": exc.message}, status_code=code)
         return page(request, "error", status_code=code, error=exc.message, title="Error")
@@ -309,7 +309,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/deals/{slug}/sources/{source_id}/retry")
     def source_retry(request: Request, slug: str, source_id: int, store: StoreDep) -> Response:
         deal = store.deal(slug)
-        store.retry_source(deal["id"], source_id, request.cookies.get(REVIEWER_COOKIE))
+        store.retry_source(deal["id"], source_id, (_reviewer(request) or None))
         return done(request, f"/deals/{slug}", {"source": source_id}, "queued again")
 
     @app.get("/deals/{slug}/sources/{source_id}", response_class=HTMLResponse)
@@ -357,7 +357,7 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         deal = store.deal(slug)
         lo, hi = _clock(start, "from"), _clock(end, "to")
-        who = by.strip() or request.cookies.get(REVIEWER_COOKIE) or None
+        who = by.strip() or (_reviewer(request) or None) or None
         changed = actions.set_side_range(
             store, deal, source_id, _side(side), lo, hi, speaker=speaker, by=who
         )
@@ -436,7 +436,7 @@ def create_app(settings: Settings) -> FastAPI:
         note: Annotated[str, Form()] = "",
     ) -> Response:
         deal = store.deal(slug)
-        who = " ".join(by.split()) or request.cookies.get(REVIEWER_COOKIE, "")
+        who = " ".join(by.split()) or _reviewer(request)
         clause = _int_or_none(clause_id, "clause") if decision == "linked" else None
         if decision == "linked" and clause is None:
             raise InputError("pick the clause to link to: type its number or use Find clause")
@@ -452,7 +452,7 @@ def create_app(settings: Settings) -> FastAPI:
             {"item": doc},
             f"{decision} by {who}: now {status}",
         )
-        response.set_cookie(REVIEWER_COOKIE, who, max_age=_YEAR, httponly=True, samesite="strict")
+        _remember(response, who)
         return response
 
     @app.post("/deals/{slug}/items")
@@ -468,7 +468,7 @@ def create_app(settings: Settings) -> FastAPI:
         by: Annotated[str, Form()] = "",
     ) -> Response:
         deal = store.deal(slug)
-        who = " ".join(by.split()) or request.cookies.get(REVIEWER_COOKIE, "")
+        who = " ".join(by.split()) or _reviewer(request)
         if not who:
             raise InputError("type your name first: it is kept with the item")
         if kind not in {str(k) for k in ItemKind}:
@@ -489,7 +489,7 @@ def create_app(settings: Settings) -> FastAPI:
             {"item_id": new_id},
             "item added; it is traced in the background and appears in a moment",
         )
-        response.set_cookie(REVIEWER_COOKIE, who, max_age=_YEAR, httponly=True, samesite="strict")
+        _remember(response, who)
         return response
 
     @app.post("/reviewer")
@@ -504,9 +504,7 @@ def create_app(settings: Settings) -> FastAPI:
             f"decisions will be recorded as {who}" if who else "name cleared",
         )
         if who:
-            response.set_cookie(
-                REVIEWER_COOKIE, who, max_age=_YEAR, httponly=True, samesite="strict"
-            )
+            _remember(response, who)
         else:
             response.delete_cookie(REVIEWER_COOKIE)
         return response
@@ -543,6 +541,18 @@ _EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
 }
+
+
+def _reviewer(request: Request) -> str:
+    """The name typed once and remembered (until sign-in exists)."""
+    return " ".join(unquote(request.cookies.get(REVIEWER_COOKIE, "")).split())[:200]
+
+
+def _remember(response: Response, who: str) -> None:
+    # Percent-encoded: a cookie value cannot hold spaces or "José" as they are.
+    response.set_cookie(
+        REVIEWER_COOKIE, quote(who), max_age=_YEAR, httponly=True, samesite="strict"
+    )
 
 
 def _said_in(item: dict[str, Any], meeting: str) -> bool:

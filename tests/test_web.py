@@ -1,0 +1,563 @@
+"""The web app through its HTTP API (httpx via Starlette's TestClient), with the real
+worker and models for processing. The real-browser tests are in test_web_browser.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from handover import render, report, worker
+from handover.config import Settings
+from handover.store import Store
+from handover.web import REVIEWER_COOKIE, create_app
+
+from .conftest import AUDIO
+
+SLUG = "acme-crm"
+
+CALL_VTT = """WEBVTT
+
+00:00:01.000 --> 00:00:06.000
+<v Dana Whitfield>We will deliver weekly status reports every Friday.
+
+00:00:07.000 --> 00:00:12.000
+<v Maria Gonzalez>Our biggest worry is the data migration slipping past March.
+
+00:00:13.000 --> 00:00:18.000
+<v Dana Whitfield>We will train all 20 supervisors before go-live.
+
+00:00:19.000 --> 00:00:24.000
+<v Maria Gonzalez>Also <script>alert("x")</script> =HYPERLINK("http://evil") please.
+"""
+
+SOW_MD = """# Statement of work
+
+## 1. Scope
+
+1.1 Northwind will deliver weekly status reports to Acme every Friday.
+
+1.2 Northwind will run the data migration from the legacy CRM.
+
+## 2. Training
+
+2.1 Train-the-trainer sessions for up to 10 supervisors.
+
+## 3. Out of scope
+
+3.1 Integration with any billing system.
+"""
+
+
+@pytest.fixture
+def settings(home: Path) -> Settings:
+    return Settings.load(home)
+
+
+@pytest.fixture
+def client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings))
+
+
+def _deal(client: TestClient, slug: str = SLUG) -> None:
+    response = client.post(
+        "/deals",
+        data={"slug": slug, "name": "Acme CRM rollout", "customer": "Acme", "vendor": "Northwind"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    people = client.post(
+        f"/deals/{slug}/people",
+        data={"vendor": "Dana Whitfield", "customer": "Maria Gonzalez"},
+        headers={"Accept": "application/json"},
+    )
+    assert people.json()["people"] == 2
+
+
+def _upload(
+    client: TestClient, name: str, body: bytes, kind: str = "auto", slug: str = SLUG
+) -> dict:
+    response = client.post(
+        f"/deals/{slug}/sources",
+        params={"name": name, "kind": kind, "date": "2026-11-02"},
+        content=body,
+        headers={"Accept": "application/json"},
+    )
+    return {"code": response.status_code, **response.json()}
+
+
+def _rows(settings: Settings, sql: str) -> list[tuple]:
+    store = Store.open(settings.db_path)
+    try:
+        return list(store.db.execute(sql).fetchall())
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def processed(client: TestClient, settings: Settings, nlp, embedder) -> TestClient:
+    """A deal with a transcript and a SOW, processed by the real worker (models loaded
+    once per session by the fixtures)."""
+    _deal(client)
+    assert _upload(client, "call.vtt", CALL_VTT.encode())["code"] == 201
+    assert _upload(client, "sow.md", SOW_MD.encode(), kind="scope")["code"] == 201
+    stats = worker.run(settings, once=True)
+    assert stats.deals == 1 and stats.failed_sources == 0
+    return client
+
+
+def _items(client: TestClient) -> list[dict]:
+    return json.loads(client.get(f"/deals/{SLUG}/checklist.json").text)["items"]
+
+
+def _item(client: TestClient, words: str) -> dict:
+    return next(i for i in _items(client) if words in i["text"])
+
+
+# -- deals and pages ---------------------------------------------------------------------
+
+
+def test_overview_starts_empty_and_pages_send_security_headers(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "No deals yet" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_create_deal_checks_the_slug_and_refuses_a_duplicate(client: TestClient) -> None:
+    bad = client.post(
+        "/deals", data={"slug": "Bad Slug", "name": "x", "customer": "c", "vendor": "v"}
+    )
+    assert bad.status_code == 400
+    assert "lowercase letters" in bad.text
+    assert 'value="Bad Slug"' in bad.text  # the form keeps what was typed
+    _deal(client)
+    again = client.post("/deals", data={"slug": SLUG, "name": "x", "customer": "c", "vendor": "v"})
+    assert again.status_code == 409
+    assert "already exists" in again.text
+    page = client.get(f"/deals/{SLUG}")
+    assert page.status_code == 200 and "Dana Whitfield" in page.text
+
+
+def test_unknown_deal_is_a_404_page_and_json(client: TestClient) -> None:
+    page = client.get("/deals/nope/checklist")
+    assert page.status_code == 404
+    assert "unknown deal" in page.text
+    api = client.get("/deals/nope/sources.json")
+    assert api.status_code == 404
+    assert api.json() == {"error": "unknown deal 'nope'; see `handover deal list` for the slugs"}
+
+
+# -- uploads -----------------------------------------------------------------------------
+
+
+def test_upload_stores_the_original_and_queues_it(client: TestClient, settings: Settings) -> None:
+    _deal(client)
+    added = _upload(client, "call.vtt", CALL_VTT.encode())
+    assert added["code"] == 201 and added["status"] == "added"
+    source = added["source"]
+    assert source["kind"] == "transcript" and source["stage"] == "pending"
+    assert "queued" in added["message"]
+    blob = settings.blob_dir / source["sha256"][:2] / source["sha256"][2:]
+    assert blob.read_bytes() == CALL_VTT.encode()
+    again = _upload(client, "renamed.vtt", CALL_VTT.encode())
+    assert again["code"] == 200 and again["status"] == "duplicate"
+    listed = client.get(f"/deals/{SLUG}/sources.json").json()
+    assert [s["id"] for s in listed["sources"]] == [source["id"]]
+    assert listed["worker"] is False  # none runs in this test
+    assert listed["stale_reason"] == "1 source(s) not processed yet"
+    assert not list((settings.home / "tmp").iterdir())  # the upload's temporary file is gone
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("image.wav", (AUDIO / "png-named.wav").read_bytes(), "image.wav"),
+        ("call.vtt", b"\x00\xff\xfe garbage \x00" * 40, "call.vtt"),
+        ("truncated.mp3", (AUDIO / "truncated.mp3").read_bytes(), "cut short"),
+        ("empty.vtt", b"", "empty"),
+    ],
+)
+def test_a_bad_upload_gets_a_clear_error_and_changes_nothing(
+    client: TestClient, settings: Settings, name: str, body: bytes, expected: str
+) -> None:
+    _deal(client)
+    assert _upload(client, "call.vtt", CALL_VTT.encode())["code"] == 201
+    before = _rows(settings, "SELECT * FROM sources")
+    blobs_before = sorted(p.name for p in settings.blob_dir.rglob("*") if p.is_file())
+    refused = _upload(client, name, body)
+    assert refused["code"] == 400, refused
+    assert expected in refused["error"] and "\n" not in refused["error"]
+    assert _rows(settings, "SELECT * FROM sources") == before
+    assert sorted(p.name for p in settings.blob_dir.rglob("*") if p.is_file()) == blobs_before
+
+
+def test_an_upload_over_the_cap_is_refused_while_streaming(home: Path) -> None:
+    small = replace(Settings.load(home), max_file_bytes=1024)
+    client = TestClient(create_app(small))
+    _deal(client)
+
+    def chunks():  # no Content-Length: the cap must hold on the stream itself
+        for _ in range(8):
+            yield b"WEBVTT\n\n" + b"x" * 500
+
+    response = client.post(
+        f"/deals/{SLUG}/sources",
+        params={"name": "big.vtt"},
+        content=chunks(),
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 413
+    assert "big.vtt" in response.json()["error"] and "cap" in response.json()["error"]
+    declared = client.post(
+        f"/deals/{SLUG}/sources", params={"name": "big.vtt"}, content=b"x" * 2048
+    )
+    assert declared.status_code == 413
+    assert not list((small.home / "tmp").iterdir())
+    assert client.get(f"/deals/{SLUG}/sources.json").json()["sources"] == []
+
+
+def test_an_uploaded_name_never_becomes_a_path(client: TestClient, settings: Settings) -> None:
+    _deal(client)
+    added = _upload(client, "../../etc/x\u202egpj.vtt", CALL_VTT.encode())
+    assert added["code"] == 201
+    assert added["source"]["filename"] == "xgpj.vtt"  # no path, no right-to-left override
+    assert not (settings.home.parent / "etc").exists()
+
+
+def test_cross_site_posts_are_refused(client: TestClient) -> None:
+    response = client.post(
+        "/deals",
+        data={"slug": "evil", "name": "x", "customer": "c", "vendor": "v"},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert response.status_code == 403
+    assert client.get("/deals/evil").status_code == 404
+    same = client.post(
+        "/deals",
+        data={"slug": "fine", "name": "x", "customer": "c", "vendor": "v"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert same.status_code == 303
+
+
+# -- processing, the checklist and decisions ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_worker_processes_the_queue_and_the_checklist_shows_the_items(
+    processed: TestClient, settings: Settings
+) -> None:
+    sources = processed.get(f"/deals/{SLUG}/sources.json").json()["sources"]
+    assert {s["stage"] for s in sources} == {"done"}
+    items = _items(processed)
+    reports = _item(processed, "weekly status reports")
+    assert reports["status"] == "traced" and reports["trace"]["section"] == "1.1"
+    page = processed.get(f"/deals/{SLUG}/checklist")
+    assert page.status_code == 200
+    assert f'id="item-{reports["id"]}"' in page.text
+    assert "<mark>" in page.text  # the evidence clause's matched words
+    assert f"{len(items)} of {len(items)} items shown" in page.text
+    assert worker.run(settings, once=True).deals == 0  # nothing left to do
+
+
+@pytest.mark.slow
+def test_checklist_filters(processed: TestClient) -> None:
+    items = _items(processed)
+    commitments = [i for i in items if i["kind"] == "commitment"]
+    page = processed.get(f"/deals/{SLUG}/checklist", params={"kind": "commitment"})
+    assert f"{len(commitments)} of {len(items)} items shown" in page.text
+    for item in items:
+        assert (f'id="item-{item["id"]}"' in page.text) == (item["kind"] == "commitment")
+    traced = [i for i in items if i["status"] == "traced"]
+    page = processed.get(
+        f"/deals/{SLUG}/checklist", params={"status": ["traced", "conflict"], "side": "vendor"}
+    )
+    wanted = [i for i in items if i["status"] in ("traced", "conflict") and i["side"] == "vendor"]
+    assert wanted and len(wanted) <= len(traced) + len(items)
+    assert f"{len(wanted)} of {len(items)} items shown" in page.text
+    meeting = processed.get(f"/deals/{SLUG}/checklist", params={"meeting": "999"})
+    assert f"0 of {len(items)} items shown" in meeting.text
+
+
+@pytest.mark.slow
+def test_a_decision_is_kept_with_its_history_and_can_be_reopened(processed: TestClient) -> None:
+    item = _item(processed, "train all 20 supervisors")
+    url = f"/deals/{SLUG}/items/{item['id']}/decisions"
+    nameless = processed.post(url, data={"decision": "accepted-gap"}, headers=_JSON)
+    assert nameless.status_code == 400 and "your name" in nameless.json()["error"]
+    first = processed.post(
+        url, data={"decision": "accepted-gap", "by": "Lee Chen", "note": "agreed"}, headers=_JSON
+    )
+    assert first.status_code == 200
+    assert first.json()["item"]["status"] == "accepted"
+    assert first.cookies.get(REVIEWER_COOKIE) == "Lee%20Chen"
+    # The name is remembered: the next decision needs no "by".
+    second = processed.post(url, data={"decision": "reopen"}, headers=_JSON)
+    assert second.status_code == 200
+    reopened = second.json()["item"]
+    assert reopened["status"] == item["auto_status"]
+    assert [(d["decision"], d["by"]) for d in reopened["history"]] == [
+        ("accepted-gap", "Lee Chen"),
+        ("reopen", "Lee Chen"),
+    ]
+    page = processed.get(f"/deals/{SLUG}/checklist")
+    assert "Lee Chen" in page.text and "agreed" in page.text
+
+
+@pytest.mark.slow
+def test_link_to_a_clause_and_form_posts_without_javascript(processed: TestClient) -> None:
+    item = _item(processed, "data migration slipping")
+    clauses = json.loads(processed.get(f"/deals/{SLUG}/checklist.json").text)["documents"]
+    assert clauses
+    url = f"/deals/{SLUG}/items/{item['id']}/decisions"
+    missing = processed.post(url, data={"decision": "linked", "by": "Lee"}, headers=_JSON)
+    assert missing.status_code == 400 and "clause" in missing.json()["error"]
+    page = processed.get(f"/deals/{SLUG}/checklist")
+    clause_id = int(page.text.split('class="clause-choice" data-id="')[1].split('"')[0])
+    # A plain form post (no JavaScript) redirects back to the item.
+    linked = processed.post(
+        url,
+        data={"decision": "linked", "by": "Lee", "clause_id": str(clause_id)},
+        follow_redirects=False,
+    )
+    assert linked.status_code == 303
+    assert linked.headers["location"].endswith(f"#item-{item['id']}")
+    after = _item(processed, "data migration slipping")
+    assert after["status"] == "traced" and after["trace"]["clause_id"] == clause_id
+    unknown = processed.post(
+        f"/deals/{SLUG}/items/c-0000000000/decisions",
+        data={"decision": "confirmed", "by": "Lee"},
+        headers=_JSON,
+    )
+    assert unknown.status_code == 404
+
+
+@pytest.mark.slow
+def test_concurrent_decisions_from_several_browsers_are_all_kept(
+    processed: TestClient, settings: Settings
+) -> None:
+    ids = [i["id"] for i in _items(processed)]
+    errors: list[str] = []
+
+    # One app per "browser", built up front (FastAPI builds its routes on creation).
+    browsers = [TestClient(create_app(settings)) for _ in range(5)]
+
+    def reviewer(n: int) -> None:
+        own = browsers[n]
+        for k in range(10):
+            item = ids[(n + k) % len(ids)]
+            decision = ("confirmed", "accepted-gap", "reopen")[k % 3]
+            response = own.post(
+                f"/deals/{SLUG}/items/{item}/decisions",
+                data={"decision": decision, "by": f"reviewer {n}"},
+                headers=_JSON,
+            )
+            if response.status_code != 200:
+                errors.append(response.text)
+
+    threads = [threading.Thread(target=reviewer, args=(n,)) for n in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _rows(settings, "SELECT count(*) FROM decisions") == [(50,)]
+    assert _rows(settings, "PRAGMA integrity_check") == [("ok",)]
+
+
+@pytest.mark.slow
+def test_exports_match_the_cli(processed: TestClient, cli, settings: Settings) -> None:
+    for fmt in ("html", "md", "csv", "json"):
+        response = processed.get(f"/deals/{SLUG}/checklist.{fmt}")
+        assert response.status_code == 200
+        assert f"{SLUG}-checklist.{fmt}" in response.headers["content-disposition"]
+        ran = cli("checklist", SLUG, "--format", fmt)
+        assert ran.code == 0
+        if fmt == "json":
+            web, ours = json.loads(response.text), json.loads(ran.out)
+            web.pop("generated_at"), ours.pop("generated_at")
+            assert web == ours
+        else:
+            assert _without_stamps(response.text) == _without_stamps(ran.out)
+    assert processed.get(f"/deals/{SLUG}/checklist.exe").status_code == 404
+
+
+def _without_stamps(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "generated" not in line.lower()]
+
+
+@pytest.mark.slow
+def test_hostile_text_is_escaped_everywhere(processed: TestClient, settings: Settings) -> None:
+    notes = (
+        "Kickoff notes\n\n"
+        "- We will deliver <script>alert(1)</script> training for <img src=x onerror=alert(2)>"
+        " every site by March.\n"
+    )
+    added = _upload(processed, "notes.txt", notes.encode())
+    assert added["source"]["kind"] == "notes"
+    assert worker.run(settings, once=True).failed_sources == 0
+    pages = [
+        processed.get(f"/deals/{SLUG}/checklist").text,
+        processed.get(f"/deals/{SLUG}/sources/{added['source']['id']}").text,
+        processed.get(f"/deals/{SLUG}/search", params={"q": "alert"}).text,
+    ]
+    for html in pages:
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html or "&lt;script&gt;" in html
+
+
+@pytest.mark.slow
+def test_search_finds_quotes_with_their_time(processed: TestClient) -> None:
+    page = processed.get(f"/deals/{SLUG}/search", params={"q": "where did we promise training"})
+    assert page.status_code == 200
+    # Nothing has every word, so any word counts, best first: the spoken promise leads.
+    first = page.text.index('class="snippet"')
+    assert "<mark>train</mark> all 20 supervisors" in page.text[first : first + 200]
+    assert "0:00:13" in page.text
+    empty = processed.get(f"/deals/{SLUG}/search", params={"q": "zebra"})
+    assert "0 matches" in empty.text
+
+
+@pytest.mark.slow
+def test_side_ranges_and_manual_items_go_back_through_the_worker(
+    processed: TestClient, settings: Settings
+) -> None:
+    source_id = processed.get(f"/deals/{SLUG}/sources.json").json()["sources"][0]["id"]
+    bad = processed.post(
+        f"/deals/{SLUG}/sources/{source_id}/sides",
+        data={"from": "00:00:20", "to": "00:00:10", "side": "customer"},
+        headers=_JSON,
+    )
+    assert bad.status_code == 400 and "after its start" in bad.json()["error"]
+    ok = processed.post(
+        f"/deals/{SLUG}/sources/{source_id}/sides",
+        data={"from": "00:00:12", "to": "00:00:19", "side": "customer", "by": "Lee"},
+        headers=_JSON,
+    )
+    assert ok.status_code == 200 and ok.json()["changed"] == 1
+    added = processed.post(
+        f"/deals/{SLUG}/items",
+        data={
+            "kind": "commitment",
+            "text": "We will host the kickoff on site",
+            "source_id": str(source_id),
+            "at": "00:00:05",
+            "by": "Lee",
+        },
+        headers=_JSON,
+    )
+    assert added.status_code == 200, added.text
+    store = Store.open(settings.db_path)
+    try:
+        assert [d["slug"] for d in store.deals_with_work()] == [SLUG]
+        assert store.stale_reason(store.deal(SLUG)["id"]) is not None
+    finally:
+        store.close()
+    assert worker.run(settings, once=True).deals == 1
+    manual = _item(processed, "host the kickoff on site")
+    assert manual["manual"] and manual["auto_status"] in ("untraced", "weak", "traced")
+    # The range 0:12–0:19 now says the customer spoke Dana's line, so it is no longer
+    # read as a vendor promise.
+    sides = _rows(settings, "SELECT side FROM segments WHERE text LIKE '%train all 20%'")
+    assert sides == [("customer",)]
+    vendor = [i for i in _items(processed) if "train all 20" in i["text"] and i["side"] == "vendor"]
+    assert vendor == []
+    assert processed.get(f"/deals/{SLUG}/sources.json").json()["stale_reason"] is None
+
+
+# -- the player's range requests ---------------------------------------------------------------
+
+
+def test_the_original_answers_range_requests(client: TestClient) -> None:
+    _deal(client)
+    data = (AUDIO / "hello.ogg").read_bytes()
+    added = _upload(client, "hello.ogg", data)
+    assert added["source"]["kind"] == "recording"
+    url = f"/deals/{SLUG}/sources/{added['source']['id']}/original"
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-type"].startswith("audio/ogg")
+    part = client.get(url, headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
+    assert part.content == data[1000:2000]
+    tail = client.get(url, headers={"Range": f"bytes={len(data) + 10}-"})
+    assert tail.status_code == 416
+
+
+# -- the worker ---------------------------------------------------------------------------
+
+
+def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings) -> None:
+    _deal(client)
+    added = _upload(client, "call.vtt", CALL_VTT.encode())
+    store = Store.open(settings.db_path)
+    try:
+        store.set_stage(added["source"]["id"], _failed(), error="call.vtt: broken on purpose")
+        deal = store.deal(SLUG)
+        store.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", ["9999", deal["id"]])
+        assert store.deals_with_work() == []  # a failure is not retried in a loop
+    finally:
+        store.close()
+    page = client.get(f"/deals/{SLUG}")
+    assert "broken on purpose" in page.text and "Retry" in page.text
+    retried = client.post(
+        f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON
+    )
+    assert retried.status_code == 200
+    again = client.post(f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON)
+    assert again.status_code == 409
+    sources = client.get(f"/deals/{SLUG}/sources.json").json()["sources"]
+    assert sources[0]["stage"] == "pending" and sources[0]["error"] is None
+
+
+def test_one_worker_per_home(settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = Store.open(settings.db_path)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        store.db.execute(
+            "INSERT INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",
+            [worker.LOCK, __import__("socket").gethostname(), sleeper.pid, "2026-11-24T00:00:00Z"],
+        )
+        assert store.lock_holder(worker.LOCK)["pid"] == sleeper.pid
+        with pytest.raises(Exception, match="already running"):
+            worker.run(settings, once=True)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert store.lock_holder(worker.LOCK) is None  # its process is gone: free
+    stats = worker.run(settings, once=True)  # takes the stale lease over
+    assert stats.deals == 0
+    store.close()
+
+
+def _failed():
+    from handover.types import Stage
+
+    return Stage.FAILED
+
+
+_JSON = {"Accept": "application/json"}
+
+
+def test_render_and_report_are_shared_with_the_cli() -> None:
+    # The web exports call the same two functions as `handover checklist`.
+    from handover import web
+
+    source = Path(web.__file__).read_text(encoding="utf-8")
+    assert "render.render_checklist(doc, fmt)" in source
+    assert "report.checklist_document(store, deal, now())" in source
+    assert render and report
