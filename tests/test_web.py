@@ -4,6 +4,9 @@ worker and models for processing. The real-browser tests are in test_web_browser
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -11,9 +14,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from handover import render, report, worker
+from handover import worker
 from handover.config import Settings
+from handover.errors import Conflict
 from handover.store import Store
+from handover.types import Stage
 from handover.web import REVIEWER_COOKIE, create_app
 
 from .conftest import AUDIO
@@ -503,7 +508,7 @@ def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings)
     added = _upload(client, "call.vtt", CALL_VTT.encode())
     store = Store.open(settings.db_path)
     try:
-        store.set_stage(added["source"]["id"], _failed(), error="call.vtt: broken on purpose")
+        store.set_stage(added["source"]["id"], Stage.FAILED, error="call.vtt: broken on purpose")
         deal = store.deal(SLUG)
         store.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", ["9999", deal["id"]])
         assert store.deals_with_work() == []  # a failure is not retried in a loop
@@ -511,9 +516,7 @@ def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings)
         store.close()
     page = client.get(f"/deals/{SLUG}")
     assert "broken on purpose" in page.text and "Retry" in page.text
-    retried = client.post(
-        f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON
-    )
+    retried = client.post(f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON)
     assert retried.status_code == 200
     again = client.post(f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON)
     assert again.status_code == 409
@@ -522,18 +525,15 @@ def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings)
 
 
 def test_one_worker_per_home(settings: Settings, tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     store = Store.open(settings.db_path)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         store.db.execute(
             "INSERT INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",
-            [worker.LOCK, __import__("socket").gethostname(), sleeper.pid, "2026-11-24T00:00:00Z"],
+            [worker.LOCK, socket.gethostname(), sleeper.pid, "2026-11-24T00:00:00Z"],
         )
         assert store.lock_holder(worker.LOCK)["pid"] == sleeper.pid
-        with pytest.raises(Exception, match="already running"):
+        with pytest.raises(Conflict, match="already running"):
             worker.run(settings, once=True)
     finally:
         sleeper.kill()
@@ -544,20 +544,20 @@ def test_one_worker_per_home(settings: Settings, tmp_path: Path) -> None:
     store.close()
 
 
-def _failed():
-    from handover.types import Stage
-
-    return Stage.FAILED
-
-
 _JSON = {"Accept": "application/json"}
 
 
-def test_render_and_report_are_shared_with_the_cli() -> None:
-    # The web exports call the same two functions as `handover checklist`.
-    from handover import web
-
-    source = Path(web.__file__).read_text(encoding="utf-8")
-    assert "render.render_checklist(doc, fmt)" in source
-    assert "report.checklist_document(store, deal, now())" in source
-    assert render and report
+def test_worker_carries_on_where_a_killed_one_stopped(
+    client: TestClient, settings: Settings, cli, nlp, embedder
+) -> None:
+    _deal(client)
+    added = _upload(client, "call.vtt", CALL_VTT.encode())
+    store = Store.open(settings.db_path)
+    try:  # as a worker killed mid-stage leaves it: no items, stage half-way
+        store.set_stage(added["source"]["id"], Stage.EXTRACTING)
+    finally:
+        store.close()
+    ran = cli("worker", "--once")
+    assert ran.code == 0 and "worker stopped: 1 deal run(s), 0 failed source(s)" in ran.err
+    assert client.get(f"/deals/{SLUG}/sources.json").json()["sources"][0]["stage"] == "done"
+    assert _items(client)

@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,13 +146,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert health["ok"] is True
         yield running
     finally:
-        proc.terminate()  # uvicorn shuts down, then serve terminates its worker
+        proc.terminate()  # uvicorn shuts down, then serve should terminate its worker
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            _signal_group(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        if _group_alive(proc.pid):
+            warnings.warn(
+                "handover serve exited on SIGTERM but left its worker running", stacklevel=1
+            )
+            _signal_group(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while _group_alive(proc.pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            _signal_group(proc.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    """Signal what is left of the process group serve led (its worker)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
