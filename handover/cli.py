@@ -1063,6 +1063,11 @@ def serve(
     """
     from handover import web
 
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"warning: listening on {escape(host)}: there is no sign-in yet, so anyone who "
+            "can reach this port can read and change every deal"
+        )
     web.serve(_state(ctx).settings, host=host, port=port, worker_process=worker)
 
 

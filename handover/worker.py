@@ -104,6 +104,7 @@ def run(
     except Conflict:
         store.close()
         raise
+    log.info("started for %s (pid %d)", settings.home, os.getpid())
     try:
         while not (stopping[0] or should_stop()):
             had_work = run_once(store, blobs, settings, stats)
