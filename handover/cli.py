@@ -44,7 +44,7 @@ app = typer.Typer(
         "Keep sales promises from falling out between the sale and the delivery.\n\n"
         "Typical flow: [bold]deal add[/] → [bold]people[/] → [bold]add[/] files → "
         "[bold]process[/] → [bold]checklist[/] / [bold]items[/] → [bold]review[/]; "
-        "[bold]flag[/] for cron or CI."
+        "[bold]flag[/] for cron or CI; [bold]serve[/] for the web app."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",

@@ -15,7 +15,7 @@ from handover.blobs import BlobStore, sha256_file
 from handover.capture.detect import detect, sniff
 from handover.config import Settings
 from handover.errors import InputError
-from handover.store import Row, Store
+from handover.store import Duplicate, Row, Store
 from handover.types import SourceKind
 
 # Text sources are parsed in memory; no real transcript, note or SOW comes near this.
@@ -123,19 +123,22 @@ def add_file(
     stored_sha, stored_size = blobs.put(path, name)
     if stored_sha != sha:
         raise InputError(f"{name}: the file changed while it was being added; add it again")
-    source_id = store.add_source(
-        deal["id"],
-        kind=str(detected.kind),
-        fmt=detected.fmt,
-        filename=name,
-        sha256=sha,
-        size=stored_size,
-        mime=detected.mime,
-        duration=duration,
-        meeting_date=date,
-        title=title or Path(name).stem,
-        replaces=replaces,
-    )
+    try:
+        source_id = store.add_source(
+            deal["id"],
+            kind=str(detected.kind),
+            fmt=detected.fmt,
+            filename=name,
+            sha256=sha,
+            size=stored_size,
+            mime=detected.mime,
+            duration=duration,
+            meeting_date=date,
+            title=title or Path(name).stem,
+            replaces=replaces,
+        )
+    except Duplicate as race:  # the same bytes arrived twice at once: one row wins
+        return Added(name, race.source_id, "duplicate", detected.kind, detected.fmt)
     return Added(name, source_id, "added", detected.kind, detected.fmt)
 
 

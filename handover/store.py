@@ -29,6 +29,14 @@ from handover.types import Candidate, Clause, Segment, Side, SourceKind, Stage
 Row = dict[str, Any]
 
 
+class Duplicate(Conflict):
+    """The deal already has a source with these bytes."""
+
+    def __init__(self, source_id: int) -> None:
+        super().__init__(f"the deal already has these bytes as source {source_id}")
+        self.source_id = source_id
+
+
 def now() -> str:
     """UTC timestamp with seconds, ISO 8601: sortable and unambiguous in JSON."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -516,7 +524,15 @@ class Store:
         )
 
     def add_source(self, deal_id: int, **fields: Any) -> int:
+        """Insert a source row; raises ``Duplicate`` when the same bytes won a race to
+        this deal first (two browsers dropping the same file at once)."""
         with self.transaction():
+            held = self._one(
+                "SELECT id FROM sources WHERE deal_id = ? AND sha256 = ? AND purged_at IS NULL",
+                [deal_id, fields.get("sha256")],
+            )
+            if held is not None:
+                raise Duplicate(held["id"])
             table = self.db["sources"].insert(
                 {
                     "deal_id": deal_id,

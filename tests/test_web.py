@@ -229,6 +229,28 @@ def test_an_upload_over_the_cap_is_refused_while_streaming(home: Path) -> None:
     assert client.get(f"/deals/{SLUG}/sources.json").json()["sources"] == []
 
 
+def test_concurrent_uploads_are_all_stored_once(client: TestClient, settings: Settings) -> None:
+    _deal(client)
+    browsers = [TestClient(create_app(settings)) for _ in range(8)]
+    # Six different transcripts, and the same notes file dropped by two browsers at once.
+    bodies = [(f"call-{n}.vtt", CALL_VTT.replace("Friday", f"day {n}").encode()) for n in range(6)]
+    bodies += [("notes.md", b"# Notes\n\n- We will send the plan.\n")] * 2
+    results: list[dict] = []
+
+    def send(n: int) -> None:
+        results.append(_upload(browsers[n], *bodies[n]))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["code"] for r in results) == [200] + [201] * 7
+    assert sorted(r["status"] for r in results) == ["added"] * 7 + ["duplicate"]
+    assert _rows(settings, "SELECT count(*), count(DISTINCT sha256) FROM sources") == [(7, 7)]
+    assert _rows(settings, "PRAGMA integrity_check") == [("ok",)]
+
+
 def test_an_uploaded_name_never_becomes_a_path(client: TestClient, settings: Settings) -> None:
     _deal(client)
     added = _upload(client, "../../etc/x\u202egpj.vtt", CALL_VTT.encode())
