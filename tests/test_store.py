@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from handover.errors import Conflict, NotFound
-from handover.store import MIGRATIONS, SCHEMA_VERSION, Store, fts_query
+from handover.store import MIGRATIONS, SCHEMA_VERSION, Duplicate, Store, fts_query
 from handover.types import Segment, Side
 
 
@@ -110,9 +110,13 @@ def test_participants_merge_case_insensitively(store: Store) -> None:
 
 def test_same_sha_twice_in_a_deal_is_rejected_by_the_schema(store: Store) -> None:
     deal = store.create_deal("acme", "Acme", None, None, None)
-    _source(store, deal["id"])
-    with pytest.raises(sqlite3.IntegrityError):
+    first = _source(store, deal["id"])
+    with pytest.raises(Duplicate) as raised:
         _source(store, deal["id"])
+    assert raised.value.source_id == first
+    row = store.db.execute("SELECT * FROM sources WHERE id = ?", [first]).fetchone()
+    with pytest.raises(sqlite3.IntegrityError):  # and the schema backs the check
+        store.db.execute("INSERT INTO sources SELECT NULL" + ", ?" * (len(row) - 1), list(row[1:]))
     other = store.create_deal("beta", "Beta", None, None, None)
     assert _source(store, other["id"])  # the same file may belong to another deal
 
