@@ -45,9 +45,9 @@ from handover.types import (
 )
 
 REVIEWER_COOKIE = "handover_reviewer"
+FLASH_COOKIE = "handover_flash"
 _YEAR = 365 * 24 * 3600
 _CHUNK = 1024 * 1024
-_STATUS_CODES = {InputError: 400, NotFound: 404, Conflict: 409}
 
 # Only our own script and styles, no inline code, no third parties: an escaping slip in
 # a transcript still could not run anything or send data anywhere.
@@ -68,7 +68,7 @@ class TooLarge(InputError):
     """An upload over the size cap (HTTP 413)."""
 
 
-_STATUS_CODES[TooLarge] = 413
+_STATUS_CODES = {InputError: 400, TooLarge: 413, NotFound: 404, Conflict: 409}
 
 
 def _open_store(request: Request) -> Iterator[Store]:
@@ -96,10 +96,14 @@ def create_app(settings: Settings) -> FastAPI:
     uploads = settings.home / "tmp"
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        flash = unquote(request.cookies.get(FLASH_COOKIE, ""))
         context.setdefault("reviewer", _reviewer(request))
-        context.setdefault("message", request.query_params.get("message"))
+        context.setdefault("message", flash or None)
         html = env.get_template(f"web/{name}.html.j2").render(**context)
-        return HTMLResponse(html, status_code=status_code)
+        response = HTMLResponse(html, status_code=status_code)
+        if flash:
+            response.delete_cookie(FLASH_COOKIE)
+        return response
 
     def wants_json(request: Request) -> bool:
         return "application/json" in request.headers.get("accept", "")
@@ -108,12 +112,10 @@ def create_app(settings: Settings) -> FastAPI:
         """Answer a form: JSON for the page's script, else a redirect (no JS needed)."""
         if wants_json(request):
             return JSONResponse({**payload, "message": message})
-        joiner = "&" if "?" in to else "?"
-        anchor = ""
-        if "#" in to:
-            to, anchor = to.split("#", 1)
-            anchor = "#" + anchor
-        return RedirectResponse(f"{to}{joiner}message={quote(message)}{anchor}", status_code=303)
+        response = RedirectResponse(to, status_code=303)
+        # A cookie, not a query string: a link cannot put words of its own on our pages.
+        response.set_cookie(FLASH_COOKIE, quote(message), max_age=60, samesite="strict")
+        return response
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
