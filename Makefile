@@ -9,7 +9,7 @@ DEMO_HOME ?= demo-home
 DEMO   := HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover
 SLUG   := meridian-freight
 
-.PHONY: install demo test eval lint bench clean
+.PHONY: install demo screenshot test eval lint bench clean
 
 install: $(STAMP)
 
@@ -42,7 +42,12 @@ demo: install
 	$(DEMO) checklist $(SLUG) --format md -o $(DEMO_HOME)/checklist.md
 	$(DEMO) checklist $(SLUG) --format html -o $(DEMO_HOME)/checklist.html
 	@echo "checklist: $(DEMO_HOME)/checklist.html (open it in a browser); also checklist.md"
+	@echo "web app: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover serve, then open http://127.0.0.1:8000/"
 	@echo "try: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover --help"
+
+# docs/img/checklist.png: the demo deal's checklist in the web app (needs /usr/bin/chromium).
+screenshot: demo
+	$(BIN)/python docs/screenshot.py --home $(DEMO_HOME)
 
 test: install
 	$(BIN)/pytest -q

@@ -1080,6 +1080,12 @@ def worker_cmd(
     poll: Annotated[
         float, typer.Option(min=0.1, help="Seconds between looks at an empty queue.")
     ] = 1.0,
+    parent: Annotated[
+        int | None,
+        typer.Option(
+            hidden=True, help="Stop when this process (the `serve` that started us) is gone."
+        ),
+    ] = None,
 ) -> None:
     """Process queued sources in the background, at lower priority; `serve` starts one.
 
@@ -1093,7 +1099,11 @@ def worker_cmd(
         level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s", stream=sys.stderr
     )
     background.lower_priority()
-    stats = background.run(_state(ctx).settings, once=once, poll=poll)
+    import os
+
+    # A `serve` killed with SIGKILL cannot stop its worker: the worker notices instead.
+    orphaned = (lambda: os.getppid() != parent) if parent else (lambda: False)
+    stats = background.run(_state(ctx).settings, once=once, poll=poll, should_stop=orphaned)
     err.print(f"worker stopped: {stats.deals} deal run(s), {stats.failed_sources} failed source(s)")
 
 

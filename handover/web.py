@@ -617,18 +617,27 @@ def _snippet_parts(snippet: str) -> list[tuple[str, bool]]:
 
 def serve(settings: Settings, *, host: str, port: int, worker_process: bool = True) -> None:
     """Run the web app with uvicorn, and the worker beside it unless told not to."""
+    import signal
     import subprocess
     import sys
 
     import uvicorn
 
+    def exit_on_term(signum: int, _frame: object) -> None:
+        # uvicorn re-raises SIGTERM after its shutdown; with the default handler the
+        # process would die before `finally` stops the worker and leave it orphaned.
+        raise SystemExit(128 + signum)
+
     Store.open(settings.db_path).close()  # migrate once, before any request or the worker
     child = None
     if worker_process:
-        env = {**os.environ, "HANDOVER_HOME": str(settings.home)}
         child = subprocess.Popen(
-            [sys.executable, "-m", "handover", "--home", str(settings.home), "worker"], env=env
+            [
+                *(sys.executable, "-m", "handover", "--home", str(settings.home)),
+                *("worker", "--parent", str(os.getpid())),
+            ]
         )
+    signal.signal(signal.SIGTERM, exit_on_term)
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
     finally:
