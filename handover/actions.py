@@ -12,11 +12,25 @@ import re
 from collections.abc import Iterable
 
 from handover import pipeline, review
+from handover.capture.transcripts import parse_timestamp
 from handover.errors import InputError
 from handover.store import Row, Store
 from handover.types import Decision, Side, SourceKind, Status
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def parse_clock(value: str, field: str) -> float:
+    """A time a person typed: "1:02:03", "02:03" (as transcripts write them) or seconds."""
+    seconds = parse_timestamp(value.strip())
+    if seconds is None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+    if seconds < 0:
+        raise InputError(f"{field}: {value!r} is not a time; use HH:MM:SS")
+    return seconds
 
 
 def create_deal(

@@ -30,7 +30,6 @@ from rich.table import Table
 
 from handover import pipeline, render, report
 from handover.blobs import BlobStore
-from handover.capture.transcripts import parse_timestamp
 from handover.config import Settings
 from handover.errors import HandoverError
 from handover.ingest import add_file
@@ -606,16 +605,14 @@ def _counts_line(counts: dict[str, int]) -> str:
 
 
 def _parse_clock(value: str, option: str) -> float:
-    """ "1:02:03", "02:03" (the transcript parser's timestamps) or "123.5" seconds."""
-    seconds = parse_timestamp(value)
-    if seconds is None:
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = -1.0
-    if seconds < 0:
-        raise typer.BadParameter(f"{value!r} is not a time; use HH:MM:SS", param_hint=option)
-    return seconds
+    from handover.actions import parse_clock
+
+    try:
+        return parse_clock(value, option)
+    except HandoverError:
+        raise typer.BadParameter(
+            f"{value!r} is not a time; use HH:MM:SS", param_hint=option
+        ) from None
 
 
 def _write_output(text: str, output: Path | None) -> None:

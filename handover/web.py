@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 
 from handover import actions, manual, render, report, resources, worker
 from handover.blobs import BlobStore
-from handover.capture.transcripts import parse_timestamp
 from handover.config import Settings
 from handover.errors import Conflict, HandoverError, InputError, NotFound
 from handover.ingest import add_file, parse_date
@@ -358,7 +357,7 @@ def create_app(settings: Settings) -> FastAPI:
         by: Annotated[str, Form()] = "",
     ) -> Response:
         deal = store.deal(slug)
-        lo, hi = _clock(start, "from"), _clock(end, "to")
+        lo, hi = actions.parse_clock(start, "from"), actions.parse_clock(end, "to")
         who = by.strip() or (_reviewer(request) or None) or None
         changed = actions.set_side_range(
             store, deal, source_id, _side(side), lo, hi, speaker=speaker, by=who
@@ -482,7 +481,7 @@ def create_app(settings: Settings) -> FastAPI:
             text=text,
             subtype=subtype or None,
             source_id=_int_or_none(source_id, "source"),
-            at=_clock(at, "at") if at.strip() else None,
+            at=actions.parse_clock(at, "at") if at.strip() else None,
             by=who,
         )
         response = done(
@@ -576,19 +575,6 @@ def _side(value: str) -> Side:
         return Side(value)
     except ValueError:
         raise InputError(f"unknown side {value!r}; use vendor or customer") from None
-
-
-def _clock(value: str, field: str) -> float:
-    """ "1:02:03", "02:03" or seconds, as the CLI takes them."""
-    seconds = parse_timestamp(value.strip())
-    if seconds is None:
-        try:
-            seconds = float(value)
-        except ValueError:
-            seconds = -1.0
-    if seconds < 0:
-        raise InputError(f"{field}: {value!r} is not a time; use HH:MM:SS")
-    return seconds
 
 
 def _int_or_none(value: str, field: str) -> int | None:
