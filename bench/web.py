@@ -118,10 +118,11 @@ def main() -> None:
         _cli(home, "process", SLUG)
         port = args.port or _free_port()
         base = f"http://127.0.0.1:{port}"
+        log = (Path(tmp) / "serve.log").open("w")
         server = subprocess.Popen(
             [*HANDOVER, "--home", str(home), "serve", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             for _ in range(200):
@@ -153,6 +154,10 @@ def main() -> None:
             while _stage(base, source_id) not in ("done", "failed"):
                 time.sleep(0.5)
             rest = time.perf_counter() - started
+        except Exception:
+            text = (Path(tmp) / "serve.log").read_text()
+            print(text[text.find("Traceback") :][:6000] or text[-3000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -345,10 +345,16 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path, *, any_thread: bool = False) -> Store:
+        """Open (and migrate) the database. ``any_thread`` lets a connection that one
+        caller uses at a time move between threads (a web request's dependency, its
+        endpoint and its teardown may each run on a different pool thread); never share
+        one store between concurrent callers."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=not any_thread
+            )
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")

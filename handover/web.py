@@ -71,7 +71,9 @@ _STATUS_CODES = {InputError: 400, TooLarge: 413, NotFound: 404, Conflict: 409}
 
 
 def _open_store(request: Request) -> Iterator[Store]:
-    store = Store.open(request.app.state.settings.db_path)
+    # One store per request, used by that request alone; FastAPI may run this setup,
+    # the endpoint and the teardown on different pool threads.
+    store = Store.open(request.app.state.settings.db_path, any_thread=True)
     try:
         yield store
     finally:

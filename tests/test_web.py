@@ -583,3 +583,28 @@ def test_worker_carries_on_where_a_killed_one_stopped(
     assert ran.code == 0 and "worker stopped: 1 deal run(s), 0 failed source(s)" in ran.err
     assert client.get(f"/deals/{SLUG}/sources.json").json()["sources"][0]["stage"] == "done"
     assert _items(client)
+
+
+def test_a_store_may_move_between_threads_only_when_asked(settings: Settings) -> None:
+    # FastAPI runs a request's store dependency, its endpoint and the dependency's
+    # teardown on pool threads that may differ, so the web app opens its stores with
+    # any_thread (without it, about one request in 300 to a live server got a 500;
+    # test_web_browser.py repeats requests against a live server).
+    moving = Store.open(settings.db_path, any_thread=True)
+    thread = threading.Thread(target=moving.close)
+    thread.start()
+    thread.join()
+    strict = Store.open(settings.db_path)
+    failed: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _close_or_record(strict, failed))
+    thread.start()
+    thread.join()
+    assert failed and "same thread" in str(failed[0])
+    strict.close()
+
+
+def _close_or_record(store: Store, failed: list[BaseException]) -> None:
+    try:
+        store.close()
+    except Exception as exc:
+        failed.append(exc)
