@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/extract.py
 	$(BIN)/python bench/flag.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .ruff_cache *.egg-info
