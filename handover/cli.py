@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from handover import pipeline, render, report
+from handover import actions, pipeline, render, report
 from handover.blobs import BlobStore
 from handover.config import Settings
 from handover.errors import HandoverError
@@ -126,8 +126,6 @@ def deal_add(
     Example: handover deal add acme-crm --name "Acme CRM rollout" --customer Acme
     --vendor Northwind --owner "Dana Whitfield"
     """
-    from handover import actions
-
     deal = actions.create_deal(
         _state(ctx).store, slug, name=name, customer=customer, vendor=vendor, owner=owner
     )
@@ -189,8 +187,6 @@ def people(
     Example: handover people acme-crm --vendor "Dana Whitfield,Raj Patel"
     --customer "Maria Gonzalez"
     """
-    from handover import actions
-
     state = _state(ctx)
     deal = state.store.deal(slug)
     given = [(n, Side.VENDOR, e) for n, e in parse_people(vendor or [])]
@@ -605,10 +601,8 @@ def _counts_line(counts: dict[str, int]) -> str:
 
 
 def _parse_clock(value: str, option: str) -> float:
-    from handover.actions import parse_clock
-
     try:
-        return parse_clock(value, option)
+        return actions.parse_clock(value, option)
     except HandoverError:
         raise typer.BadParameter(
             f"{value!r} is not a time; use HH:MM:SS", param_hint=option
@@ -755,13 +749,12 @@ def review_cmd(
     Example: handover review acme-crm c-3f9a1b2c4d --decision accepted-gap --by "Lee Chen"
     --note "agreed with the customer on 14 Nov"
     """
-    from handover import actions
-
     if not by.strip():
         raise typer.BadParameter("say who decides", param_hint="--by")
+    store = _state(ctx).store
     status = actions.decide(
-        _state(ctx).store,
-        _state(ctx).store.deal(slug),
+        store,
+        store.deal(slug),
         item,
         decision,
         by=by,
@@ -837,8 +830,6 @@ def sides(
     Example: handover sides acme-crm 1 --side customer --speaker "Maria Gonzalez"
     --from 00:03:10 --to 00:04:05
     """
-    from handover import actions
-
     state = _state(ctx)
     if side == Side.UNKNOWN:
         raise typer.BadParameter("use vendor or customer", param_hint="--side")
