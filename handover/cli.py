@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -585,10 +584,9 @@ def search(
 
 def _highlight(snippet: str) -> str:
     """Bold the [matched] words of an FTS snippet, escaping everything else."""
-    parts = re.split(r"(\[[^\[\]]*\])", snippet)
     return "".join(
-        f"[bold]{escape(p[1:-1])}[/bold]" if p.startswith("[") and p.endswith("]") else escape(p)
-        for p in parts
+        f"[bold]{escape(text)}[/bold]" if matched else escape(text)
+        for text, matched in report.snippet_parts(snippet)
     )
 
 

@@ -27,7 +27,10 @@ def add_item(
         raise InputError("--text is empty; give the words as they were said")
     if not by.strip():
         raise InputError("--by is empty; say who adds the item")
-    item_kind = ItemKind(kind)
+    try:
+        item_kind = ItemKind(kind)
+    except ValueError:
+        raise InputError(f"unknown kind {kind!r}; use commitment or customer_phrase") from None
     allowed = COMMITMENT_SUBTYPES if item_kind == ItemKind.COMMITMENT else PHRASE_SUBTYPES
     subtype = subtype or str(allowed[0])
     if subtype not in allowed:

@@ -6,6 +6,7 @@ Pure functions from rows to strings; the CLI and the web app print what these re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,6 +78,15 @@ def transcript_srt(segments: list[Row]) -> str:
             ]
         )
     return "\n".join(out)
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """An FTS snippet (``store.search`` marks matches as ``[word]``) as (text, matched)
+    pieces, for a front end to escape and mark up."""
+    parts = re.split(r"(\[[^\[\]]*\])", snippet)
+    return [
+        (p[1:-1], True) if p.startswith("[") and p.endswith("]") else (p, False) for p in parts if p
+    ]
 
 
 def source_json(source: Row) -> dict[str, Any]:

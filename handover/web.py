@@ -37,7 +37,6 @@ from handover.store import Store, now
 from handover.types import (
     COMMITMENT_SUBTYPES,
     PHRASE_SUBTYPES,
-    ItemKind,
     Side,
     SourceKind,
     Status,
@@ -68,6 +67,10 @@ class TooLarge(InputError):
 
 
 _STATUS_CODES = {InputError: 400, TooLarge: 413, NotFound: 404, Conflict: 409}
+
+
+def _status_code(exc: HandoverError) -> int:
+    return next((_STATUS_CODES[t] for t in type(exc).__mro__ if t in _STATUS_CODES), 400)
 
 
 def _open_store(request: Request) -> Iterator[Store]:
@@ -136,7 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HandoverError)
     async def handover_error(request: Request, exc: HandoverError) -> Response:
-        code = next((_STATUS_CODES[t] for t in type(exc).__mro__ if t in _STATUS_CODES), 400)
+        code = _status_code(exc)
         if wants_json(request) or request.url.path.endswith(".json"):
             return JSONResponse({"error": exc.message}, status_code=code)
         return page(request, "error", status_code=code, error=exc.message, title="Error")
@@ -181,11 +184,10 @@ def create_app(settings: Settings) -> FastAPI:
         except HandoverError as exc:
             if wants_json(request):
                 raise
-            code = 409 if isinstance(exc, Conflict) else 400
             return page(
                 request,
                 "deal_new",
-                status_code=code,
+                status_code=_status_code(exc),
                 title="New deal",
                 form=form,
                 error=exc.message,
@@ -203,7 +205,6 @@ def create_app(settings: Settings) -> FastAPI:
             deal=deal,
             people=store.participants(deal["id"]),
             sources=sources,
-            kinds=[str(k) for k in SourceKind],
             max_bytes=settings.max_file_bytes,
             today=parse_date(None),
             worker=store.lock_holder(worker.LOCK),
@@ -243,8 +244,9 @@ def create_app(settings: Settings) -> FastAPI:
         as_kind = None if kind in ("", "auto") else _source_kind(kind)
         declared = request.headers.get("content-length")
         cap = settings.max_file_bytes
+        too_large = TooLarge(f"{name}: over the {cap // (1024 * 1024)} MB upload cap; split it")
         if declared and declared.isdigit() and int(declared) > cap:
-            raise TooLarge(f"{name}: over the {cap // (1024 * 1024)} MB upload cap; split it")
+            raise too_large
         uploads.mkdir(parents=True, exist_ok=True)
         tmp = uploads / f"upload-{uuid.uuid4().hex}"
         try:
@@ -253,9 +255,7 @@ def create_app(settings: Settings) -> FastAPI:
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > cap:
-                        raise TooLarge(
-                            f"{name}: over the {cap // (1024 * 1024)} MB upload cap; split it"
-                        )
+                        raise too_large
                     handle.write(chunk)
             return await run_in_threadpool(_store_upload, tmp, slug, name, as_kind, date, title)
         finally:
@@ -312,7 +312,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/deals/{slug}/sources/{source_id}/retry")
     def source_retry(request: Request, slug: str, source_id: int, store: StoreDep) -> Response:
         deal = store.deal(slug)
-        store.retry_source(deal["id"], source_id, (_reviewer(request) or None))
+        store.retry_source(deal["id"], source_id, _reviewer(request) or None)
         return done(request, f"/deals/{slug}", {"source": source_id}, "queued again")
 
     @app.get("/deals/{slug}/sources/{source_id}", response_class=HTMLResponse)
@@ -360,7 +360,7 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         deal = store.deal(slug)
         lo, hi = actions.parse_clock(start, "from"), actions.parse_clock(end, "to")
-        who = by.strip() or (_reviewer(request) or None) or None
+        who = _who(request, by) or None
         changed = actions.set_side_range(
             store, deal, source_id, _side(side), lo, hi, speaker=speaker, by=who
         )
@@ -439,7 +439,7 @@ def create_app(settings: Settings) -> FastAPI:
         note: Annotated[str, Form()] = "",
     ) -> Response:
         deal = store.deal(slug)
-        who = " ".join(by.split()) or _reviewer(request)
+        who = _who(request, by)
         clause = _int_or_none(clause_id, "clause") if decision == "linked" else None
         if decision == "linked" and clause is None:
             raise InputError("pick the clause to link to: type its number or use Find clause")
@@ -471,11 +471,9 @@ def create_app(settings: Settings) -> FastAPI:
         by: Annotated[str, Form()] = "",
     ) -> Response:
         deal = store.deal(slug)
-        who = " ".join(by.split()) or _reviewer(request)
+        who = _who(request, by)
         if not who:
             raise InputError("type your name first: it is kept with the item")
-        if kind not in {str(k) for k in ItemKind}:
-            raise InputError(f"unknown kind {kind!r}; use commitment or customer_phrase")
         new_id = manual.add_item(
             store,
             deal,
@@ -526,7 +524,7 @@ def create_app(settings: Settings) -> FastAPI:
             title=f"Search: {deal['name']}",
             deal=deal,
             q=q,
-            hits=[{**h, "parts": _snippet_parts(h["snippet"])} for h in hits],
+            hits=[{**h, "parts": report.snippet_parts(h["snippet"])} for h in hits],
         )
 
     @app.get("/healthz")
@@ -549,6 +547,11 @@ _EXPORT_TYPES = {
 def _reviewer(request: Request) -> str:
     """The name typed once and remembered (until sign-in exists)."""
     return " ".join(unquote(request.cookies.get(REVIEWER_COOKIE, "")).split())[:200]
+
+
+def _who(request: Request, by: str) -> str:
+    """The name a form gave, else the remembered one."""
+    return " ".join(by.split()) or _reviewer(request)
 
 
 def _remember(response: Response, who: str) -> None:
@@ -586,21 +589,6 @@ def _int_or_none(value: str, field: str) -> int | None:
     if not value.isdigit():
         raise InputError(f"{field}: {value!r} is not an id")
     return int(value)
-
-
-def _snippet_parts(snippet: str) -> list[tuple[str, bool]]:
-    """An FTS snippet as (text, matched) pieces; the template escapes each piece."""
-    parts: list[tuple[str, bool]] = []
-    rest = snippet
-    while "[" in rest and "]" in rest[rest.index("[") :]:
-        before, _, tail = rest.partition("[")
-        word, _, rest = tail.partition("]")
-        if before:
-            parts.append((before, False))
-        parts.append((word, True))
-    if rest:
-        parts.append((rest, False))
-    return parts
 
 
 def serve(settings: Settings, *, host: str, port: int, worker_process: bool = True) -> None:

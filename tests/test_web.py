@@ -608,3 +608,14 @@ def _close_or_record(store: Store, failed: list[BaseException]) -> None:
         store.close()
     except Exception as exc:
         failed.append(exc)
+
+
+def test_a_manual_item_of_an_unknown_kind_is_refused(client: TestClient) -> None:
+    _deal(client)
+    refused = client.post(
+        f"/deals/{SLUG}/items",
+        data={"kind": "wish", "text": "We will host the kickoff", "by": "Lee"},
+        headers=_JSON,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "unknown kind 'wish'; use commitment or customer_phrase"
