@@ -297,9 +297,53 @@ ALTER TABLE items ADD COLUMN suspect_reason TEXT;
 ALTER TABLE deals ADD COLUMN traced_at TEXT;
 """
 
+# v3: access (users, their sign-in sessions, who owns a deal, who decided) and
+# redactions (spans of a source hidden from every output and from extraction).
+_V3 = """
+CREATE TABLE users (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role           TEXT NOT NULL CHECK (role IN ('seller', 'lead', 'admin')),
+    password_hash  TEXT NOT NULL,          -- argon2id, never the password
+    created        TEXT NOT NULL,
+    disabled_at    TEXT
+);
+
+-- The cookie holds a random token; only its sha256 is stored, so a copy of the
+-- database (a backup) does not sign anyone in.
+CREATE TABLE sessions (
+    token_sha256  TEXT PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf          TEXT NOT NULL,
+    created       TEXT NOT NULL,
+    expires       TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+ALTER TABLE deals ADD COLUMN owner_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+ALTER TABLE decisions ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+
+-- A time span of a source hidden from every output and from extraction. Segments
+-- that overlap it are blanked (segments.redacted = 1) each time the source publishes;
+-- the original upload stays untouched in the blob store.
+CREATE TABLE redactions (
+    id         INTEGER PRIMARY KEY,
+    source_id  INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    start      REAL NOT NULL,
+    "end"      REAL NOT NULL,
+    reason     TEXT,
+    by         TEXT,
+    at         TEXT NOT NULL,
+    CHECK (start >= 0 AND start < "end")
+);
+CREATE INDEX redactions_source ON redactions(source_id);
+ALTER TABLE segments ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: conn.executescript(_V1),
     lambda conn: conn.executescript(_V2),
+    lambda conn: conn.executescript(_V3),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
