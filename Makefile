@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 DEMO_HOME ?= demo-home
 DEMO   := HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover
 SLUG   := meridian-freight
+# The demo home's web accounts share this password; it is a demo, on 127.0.0.1.
+DEMO_PASSWORD ?= demo-password
 
 .PHONY: install demo screenshot test eval lint bench clean
 
@@ -25,8 +27,10 @@ $(STAMP): pyproject.toml
 
 demo: install
 	rm -rf $(DEMO_HOME)
+	printf '%s\n' "$(DEMO_PASSWORD)" | $(DEMO) user add "Dana Whitfield" --role seller --password-stdin
+	printf '%s\n' "$(DEMO_PASSWORD)" | $(DEMO) user add "Lee Chen" --role lead --password-stdin
 	$(DEMO) deal add $(SLUG) --name "Meridian Freight – operations modernisation" \
-	    --customer "Meridian Freight" --vendor "Northwind Consulting" --owner "Dana Whitfield"
+	    --customer "Meridian Freight" --vendor "Northwind Consulting" --seller "Dana Whitfield"
 	$(DEMO) people $(SLUG) --vendor "Dana Whitfield,Raj Patel" --customer "Maria Gonzalez,Tom Becker"
 	$(DEMO) add $(SLUG) data/demo/discovery-call.ogg --date 2026-11-02 --title "Discovery call"
 	$(DEMO) add $(SLUG) data/demo/followup-call.vtt --date 2026-11-09 --title "Follow-up call"
@@ -43,11 +47,12 @@ demo: install
 	$(DEMO) checklist $(SLUG) --format html -o $(DEMO_HOME)/checklist.html
 	@echo "checklist: $(DEMO_HOME)/checklist.html (open it in a browser); also checklist.md"
 	@echo "web app: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover serve, then open http://127.0.0.1:8000/"
+	@echo "  and sign in as Lee Chen (lead) or Dana Whitfield (seller), password $(DEMO_PASSWORD)"
 	@echo "try: HANDOVER_HOME=$(DEMO_HOME) $(BIN)/handover --help"
 
 # docs/img/checklist.png: the demo deal's checklist in the web app (needs /usr/bin/chromium).
 screenshot: demo
-	$(BIN)/python docs/screenshot.py --home $(DEMO_HOME)
+	printf '%s\n' "$(DEMO_PASSWORD)" | $(BIN)/python docs/screenshot.py --home $(DEMO_HOME) --user "Lee Chen"
 
 test: install
 	$(BIN)/pytest -q

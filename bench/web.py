@@ -3,8 +3,10 @@
     .venv/bin/python bench/web.py [--requests 100] [--port 0]
 
 A scratch home gets the demo deal's text sources (the follow-up call, the seller's
-notes, the SOW), processed with the CLI. Then ``handover serve`` starts, with its
-worker, on 127.0.0.1, and the same requests are timed twice in one run:
+notes, the SOW), processed with the CLI, and a delivery lead's account. Then
+``handover serve`` starts, with its worker, on 127.0.0.1; the bench signs in as the
+lead (a session cookie and its CSRF token on every request), and the same requests are
+timed twice in one run:
 
 * ``idle``: the worker has nothing to do.
 * ``busy``: just after the demo recording (3 min 56 s) was uploaded, while the worker
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +38,7 @@ from _common import REPO, machine
 DEMO = REPO / "data" / "demo"
 HANDOVER = [sys.executable, "-m", "handover"]
 SLUG = "meridian-freight"
+LEAD, PASSWORD = "Bench Lead", "bench-password-not-secret"
 
 
 def _free_port() -> int:
@@ -43,14 +47,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cli(home: Path, *args: str) -> None:
-    subprocess.run([*HANDOVER, "--home", str(home), *args], check=True, capture_output=True)
+def _cli(home: Path, *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [*HANDOVER, "--home", str(home), *args],
+        check=True,
+        capture_output=True,
+        input=stdin,
+        text=True,
+    )
 
 
 def _request(url: str, data: bytes | None = None, headers: dict | None = None) -> bytes:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.read()
+
+
+def _sign_in(base: str) -> dict[str, str]:
+    """The headers a signed-in client sends: its session cookie and CSRF token."""
+    form = urllib.parse.urlencode({"name": LEAD, "password": PASSWORD}).encode()
+    request = urllib.request.Request(
+        f"{base}/signin", data=form, headers={"Accept": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        csrf = json.load(response)["csrf"]
+        cookie = response.headers["set-cookie"].split(";", 1)[0]
+    return {"Cookie": cookie, "X-CSRF-Token": csrf}
 
 
 def _timed(call) -> float:
@@ -65,21 +87,28 @@ def _stats(times: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, ordered[-1]
 
 
-def _phase(base: str, item_ids: list[str], n: int) -> dict[str, list[float]]:
-    form = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
+def _phase(
+    base: str, item_ids: list[str], n: int, signed: dict[str, str]
+) -> dict[str, list[float]]:
+    form = {
+        **signed,
+        "Accept": "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    checklist, sources = f"{base}/deals/{SLUG}/checklist", f"{base}/deals/{SLUG}/sources.json"
     times: dict[str, list[float]] = {"checklist page": [], "sources.json": [], "decision": []}
     for k in range(n):
-        times["checklist page"].append(_timed(lambda: _request(f"{base}/deals/{SLUG}/checklist")))
-        times["sources.json"].append(_timed(lambda: _request(f"{base}/deals/{SLUG}/sources.json")))
+        times["checklist page"].append(_timed(lambda: _request(checklist, headers=signed)))
+        times["sources.json"].append(_timed(lambda: _request(sources, headers=signed)))
         item = item_ids[k % len(item_ids)]
-        body = f"decision={'confirmed' if k % 2 else 'reopen'}&by=bench".encode()
+        body = f"decision={'confirmed' if k % 2 else 'reopen'}".encode()
         url = f"{base}/deals/{SLUG}/items/{item}/decisions"
         times["decision"].append(_timed(lambda u=url, b=body: _request(u, b, form)))
     return times
 
 
-def _stage(base: str, source_id: int) -> str:
-    doc = json.loads(_request(f"{base}/deals/{SLUG}/sources.json"))
+def _stage(base: str, source_id: int, signed: dict[str, str]) -> str:
+    doc = json.loads(_request(f"{base}/deals/{SLUG}/sources.json", headers=signed))
     return next(s["stage"] for s in doc["sources"] if s["id"] == source_id)
 
 
@@ -116,6 +145,7 @@ def main() -> None:
         _cli(home, "add", SLUG, str(DEMO / "followup-call.vtt"), str(DEMO / "seller-notes.md"))
         _cli(home, "add", SLUG, str(DEMO / "sow.docx"), "--as", "scope")
         _cli(home, "process", SLUG)
+        _cli(home, "user", "add", LEAD, "--role", "lead", "--password-stdin", stdin=PASSWORD)
         port = args.port or _free_port()
         base = f"http://127.0.0.1:{port}"
         log = (Path(tmp) / "serve.log").open("w")
@@ -132,26 +162,29 @@ def main() -> None:
                 except OSError:
                     pass
                 time.sleep(0.1)
-            checklist = json.loads(_request(f"{base}/deals/{SLUG}/checklist.json"))
+            signed = _sign_in(base)
+            checklist = json.loads(_request(f"{base}/deals/{SLUG}/checklist.json", headers=signed))
             item_ids = [i["id"] for i in checklist["items"]]
 
-            idle = _phase(base, item_ids, args.requests)
+            idle = _phase(base, item_ids, args.requests, signed)
 
             audio = (DEMO / "discovery-call.ogg").read_bytes()
             upload_url = f"{base}/deals/{SLUG}/sources?name=discovery-call.ogg&date=2026-11-02"
             answer: list[bytes] = []
             upload = _timed(
-                lambda: answer.append(_request(upload_url, audio, {"Accept": "application/json"}))
+                lambda: answer.append(
+                    _request(upload_url, audio, {**signed, "Accept": "application/json"})
+                )
             )
             source_id = json.loads(answer[0])["source"]["id"]
-            while _stage(base, source_id) == "pending":
+            while _stage(base, source_id, signed) == "pending":
                 time.sleep(0.1)
             busy_from = time.perf_counter()
-            busy = _phase(base, item_ids, args.requests)
+            busy = _phase(base, item_ids, args.requests, signed)
             busy_for = time.perf_counter() - busy_from
-            stage_after = _stage(base, source_id)
+            stage_after = _stage(base, source_id, signed)
             started = time.perf_counter()
-            while _stage(base, source_id) not in ("done", "failed"):
+            while _stage(base, source_id, signed) not in ("done", "failed"):
                 time.sleep(0.5)
             rest = time.perf_counter() - started
         except Exception:

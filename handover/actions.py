@@ -41,7 +41,9 @@ def create_deal(
     customer: str,
     vendor: str,
     owner: str | None = None,
+    owner_user_id: int | None = None,
 ) -> Row:
+    """A new deal; ``owner_user_id`` is the seller account that may see and change it."""
     slug = slug.strip()
     if not SLUG.match(slug):
         raise InputError(
@@ -52,7 +54,12 @@ def create_deal(
         if not value.strip():
             raise InputError(f"the deal needs a {label}")
     return store.create_deal(
-        slug, name.strip(), customer.strip(), vendor.strip(), (owner or "").strip() or None
+        slug,
+        name.strip(),
+        customer.strip(),
+        vendor.strip(),
+        (owner or "").strip() or None,
+        owner_user_id,
     )
 
 
@@ -81,8 +88,12 @@ def decide(
     by: str,
     clause_id: int | None = None,
     note: str | None = None,
+    user_id: int | None = None,
 ) -> Status:
-    """Append a review decision; returns the item's effective status after it."""
+    """Append a review decision; returns the item's effective status after it.
+
+    ``user_id`` is the signed-in account (the web app); the CLI's operator gives only
+    ``by``."""
     chosen = review.parse_decision(decision)
     review.check_decision(chosen, clause_id)
     by = " ".join(by.split())
@@ -103,6 +114,7 @@ def decide(
         clause_id=clause_id,
         clause_sha256=sha,
         by=by,
+        user_id=user_id,
         note=(note or "").strip() or None,
         item_text=row["text"],
     )

@@ -27,10 +27,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from handover import actions, pipeline, render, report
+from handover import actions, doctor, pipeline, render, report
 from handover.blobs import BlobStore
 from handover.config import Settings
-from handover.errors import HandoverError
+from handover.errors import Conflict, HandoverError
 from handover.ingest import add_file
 from handover.people import parse_people
 from handover.store import Row, Store, now
@@ -119,14 +119,32 @@ def deal_add(
     customer: Annotated[str, typer.Option(help="The customer's company.")],
     vendor: Annotated[str, typer.Option(help="Your company, the one making promises.")],
     owner: Annotated[str | None, typer.Option(help="The seller who owns the deal.")] = None,
+    seller: Annotated[
+        str | None,
+        typer.Option(
+            help="The seller's user account (see `handover user list`): they see the deal "
+            "in the web app. --owner defaults to it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create a deal. Fails if the slug is taken.
 
     Example: handover deal add acme-crm --name "Acme CRM rollout" --customer Acme
-    --vendor Northwind --owner "Dana Whitfield"
+    --vendor Northwind --seller "Dana Whitfield"
     """
+    from handover import auth
+
+    store = _state(ctx).store
+    account = auth.seller_account(store, seller) if seller else None
     deal = actions.create_deal(
-        _state(ctx).store, slug, name=name, customer=customer, vendor=vendor, owner=owner
+        store,
+        slug,
+        name=name,
+        customer=customer,
+        vendor=vendor,
+        owner=owner or (account.name if account else None),
+        owner_user_id=account.id if account else None,
     )
     out.print(f"created deal {deal['slug']}: {escape(deal['name'])}")
 
@@ -367,7 +385,80 @@ def purge(
     row, unreferenced = state.store.purge_source(deal["id"], source, None)
     if unreferenced:
         state.blobs.delete(row["sha256"])
+    from handover import redact as redaction
+
+    redaction.drop_renditions(state.settings, row["sha256"])  # silenced copies hold it too
     out.print(f"purged source {source}; its original and text are deleted")
+
+
+@app.command()
+def redact(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The deal.")],
+    source: Annotated[int, typer.Argument(help="A recording or timed transcript (source id).")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="Start of the span, MM:SS or HH:MM:SS.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="End of the span, MM:SS.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the audit trail).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who redacts (audit trail).")] = None,
+    listing: Annotated[
+        bool, typer.Option("--list", help="List the source's redactions instead.")
+    ] = False,
+) -> None:
+    """Hide a span of a recording or timed transcript (private chatter) from every
+    output and from extraction, then derive the deal's items again.
+
+    Every segment the span touches is hidden whole; the player plays silence there.
+    The original file is kept (`purge` deletes it); the redaction is logged.
+    Redactions cannot be undone.
+
+    Example: handover redact acme-crm 1 --from 12:30 --to 14:05 --reason "private call"
+    """
+    from handover import redact as redaction
+
+    state = _state(ctx)
+    deal = state.store.deal(slug)
+    if listing:
+        state.store.source(deal["id"], source)
+        rows = state.store.redactions(source)
+        if not rows:
+            out.print(f"source {source} has no redactions")
+            return
+        table = Table("id", "from", "to", "reason", "by", "at")
+        for r in rows:
+            table.add_row(
+                str(r["id"]),
+                report.clock(r["start"]),
+                report.clock(r["end"]),
+                escape(r["reason"] or ""),
+                escape(r["by"] or ""),
+                r["at"],
+            )
+        out.print(table)
+        return
+    if start is None or end is None:
+        raise typer.BadParameter("give the span with --from and --to (or --list)")
+    lo, hi = _parse_clock(start, "--from"), _parse_clock(end, "--to")
+    if hi <= lo:
+        raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    done = redaction.redact(state.store, deal, source, lo, hi, reason=reason, by=by)
+    out.print(
+        f"source {source} {report.clock(done.start)}–{report.clock(done.end)} redacted: "
+        f"{done.segments} segment(s) hidden"
+    )
+    if done.clamped:
+        out.print(f"note: --to was past the end of source {source}; the span ends there")
+    try:
+        result = pipeline.process_deal(
+            state.store, state.blobs, state.settings, deal, progress=_RichProgress()
+        )
+    except Conflict:
+        # A worker or another `process` holds the deal: the source waits in the queue.
+        out.print(f"{slug} is being processed now; its items are derived again after that run")
+        return
+    if result.failed:
+        raise typer.Exit(1)
 
 
 # -- processing ------------------------------------------------------------------------
@@ -1022,6 +1113,113 @@ def eval_cmd(
     _write_output(text or render.render_eval(result, verbose=verbose), output)
 
 
+# -- users ---------------------------------------------------------------------------
+
+user_app = typer.Typer(
+    help="Web app accounts: seller (own deals), lead (reviews every deal), admin.",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of stdin (for scripts) instead of asking.",
+    ),
+]
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help='The name decisions show, e.g. "Lee Chen".')],
+    role: Annotated[str, typer.Option(help="seller | lead | admin.", show_default=False)],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Create an account; asks for the password twice, hidden.
+
+    Passwords need at least 10 characters and are stored only as argon2id hashes.
+
+    Example: handover user add "Lee Chen" --role lead
+    """
+    from handover import auth
+
+    store = _state(ctx).store
+    auth.parse_role(role)  # a typo in the role is refused before the password is asked
+    user = auth.add_user(store, name, role, _new_password(password_stdin))
+    out.print(f"created {user.role} {escape(user.name)}")
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the accounts with their roles."""
+    from handover import auth
+
+    users = auth.users(_state(ctx).store)
+    if as_json:
+        keys = ("name", "role", "created", "disabled_at")
+        docs = [{k: getattr(u, k) for k in keys} for u in users]  # a Role is a str
+        out.print_json(json.dumps({"schema_version": 1, "users": docs}))
+        return
+    if not users:
+        out.print("no users yet; create the first with `handover user add NAME --role admin`")
+        return
+    table = Table("name", "role", "created", "disabled")
+    for u in users:
+        table.add_row(escape(u.name), str(u.role), u.created, u.disabled_at or "")
+    out.print(table)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Set a new password; the account's open sessions end."""
+    from handover import auth
+
+    store = _state(ctx).store
+    auth.get_user(store, name)  # an unknown name is refused before the password is asked
+    user = auth.set_password(store, name, _new_password(password_stdin))
+    out.print(f"new password set for {escape(user.name)}; their sessions ended")
+
+
+@user_app.command("disable")
+def user_disable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The account.")]
+) -> None:
+    """Stop an account signing in, and end its sessions.
+
+    The account is kept, since its decisions and deals still name it; `user enable`
+    undoes this."""
+    from handover import auth
+
+    user = auth.disable_user(_state(ctx).store, name)
+    out.print(f"disabled {escape(user.name)}; their sessions ended")
+
+
+@user_app.command("enable")
+def user_enable(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The account.")]
+) -> None:
+    """Let a disabled account sign in again."""
+    from handover import auth
+
+    user = auth.enable_user(_state(ctx).store, name)
+    out.print(f"enabled {escape(user.name)}")
+
+
 # -- web ---------------------------------------------------------------------------
 
 
@@ -1029,7 +1227,11 @@ def eval_cmd(
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str, typer.Option(help="Interface to listen on. Keep 127.0.0.1 until sign-in exists.")
+        str,
+        typer.Option(
+            help="Interface to listen on. Any other than loopback needs an admin account "
+            "first (`handover user add NAME --role admin`)."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     worker: Annotated[
@@ -1047,13 +1249,9 @@ def serve(
 
     Example: handover serve --port 8000, then open http://127.0.0.1:8000/
     """
-    from handover import web
+    from handover import auth, web
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print(
-            f"warning: listening on {escape(host)}: there is no sign-in yet, so anyone who "
-            "can reach this port can read and change every deal"
-        )
+    auth.check_listen_host(_state(ctx).store, host)
     web.serve(_state(ctx).settings, host=host, port=port, worker_process=worker)
 
 
@@ -1117,6 +1315,138 @@ def models(
         m.load_spacy(settings.spacy_model)
         m.load_embedder(settings.embed_model)
         out.print("all three models load offline")
+
+
+# -- operations: doctor, backup, restore ------------------------------------------------
+
+
+@app.command("doctor")
+def doctor_cmd(
+    ctx: typer.Context,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="First repair what is safe to repair (findings marked fixable: stale "
+            "leases, leftover drafts and temp files, orphan blobs and rows), then check.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Check this home: database integrity, every original against its sha256, orphans.
+
+    Read-only unless --fix; safe while serve, the worker or process run. Exit status
+    0: no problem (warnings allowed); 1: a problem was found.
+    """
+    settings = _state(ctx).settings
+    if fix:
+        for line in doctor.repair(settings):
+            err.print(f"fixed: {escape(line)}")
+    found = doctor.examine(settings)
+    if as_json:
+        out.print_json(json.dumps(found.as_json(now()), ensure_ascii=False))
+    else:
+        _print_checkup(found)
+    raise typer.Exit(0 if found.ok else 1)
+
+
+def _print_checkup(found: doctor.Report) -> None:
+    out.print(f"doctor: {escape(str(found.home))}")
+    for name, summary in found.checks.items():
+        if found.status(name) == "ok":
+            out.print(f"  [green]ok[/]       {name:<13} {escape(summary)}")
+        for f in (f for f in found.findings if f.check == name):
+            problem = f.severity == doctor.Severity.PROBLEM
+            label = "[red]PROBLEM[/]" if problem else "[yellow]warning[/]"
+            out.print(f"  {label}  {name:<13} {escape(f.message)}")
+            out.print(f"  {'':<8} {'':<13} → {escape(f.fix)}")
+    problems, warnings = len(found.problems), len(found.warnings)
+    out.print(
+        f"{problems} problem(s), {warnings} warning(s)"
+        + ("" if problems else ": this home is intact")
+    )
+
+
+def _bytes_bar(description: str) -> Progress:
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command("backup")
+def backup_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A new directory to write the backup into.")],
+) -> None:
+    """Back up this home: the database (SQLite's online backup, safe while serve, the
+    worker or process write), the originals it refers to, and a manifest of sha256s.
+
+    Written to PATH.partial and renamed to PATH when complete; PATH must be new or
+    empty. Example: handover backup /srv/backups/handover-2026-11-24
+    """
+    from handover import backup
+
+    with _bytes_bar("backing up") as bar:
+        task = bar.add_task("backup", total=None)
+        result = backup.create(
+            _state(ctx).settings,
+            path,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    out.print(
+        f"backup {escape(str(result.path))}: {result.deals} deal(s), {result.sources} "
+        f"source(s), {result.blobs} original(s), {result.bytes / 1e6:.1f} MB in "
+        f"{result.seconds:.1f} s (schema {result.schema_version})"
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A directory `handover backup` wrote.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Bring a backup back into this home.
+
+    Every file is checked against the manifest first; a damaged backup changes
+    nothing. Refused while a worker or process runs here. The current database is kept
+    as handover.db.before-restore-TIME; originals already here are kept. Ends with
+    `handover doctor` (exit 1 if it finds a problem).
+    """
+    from handover import backup
+
+    settings = _state(ctx).settings
+    if (
+        settings.db_path.is_file()
+        and not yes
+        and not typer.confirm(
+            f"Replace the database in {settings.home} with the backup {path}? "
+            "(the current one is kept beside it)",
+            err=True,
+        )
+    ):
+        raise typer.Exit(1)
+    with _bytes_bar("verifying and restoring") as bar:
+        task = bar.add_task("restore", total=None)
+        result = backup.restore(
+            settings, path, lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    kept = f"; the previous database is {result.moved_aside.name}" if result.moved_aside else ""
+    out.print(
+        f"restored the backup of {result.created_at}: {result.blobs_copied} original(s) "
+        f"copied, {result.blobs_kept} already here{escape(kept)}"
+    )
+    _print_checkup(result.report)
+    if not result.report.ok:
+        raise typer.Exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -134,7 +134,7 @@ def add_file(
             mime=detected.mime,
             duration=duration,
             meeting_date=date,
-            title=title or Path(name).stem,
+            title=_safe_title(title or "") or Path(name).stem,
             replaces=replaces,
         )
     except Duplicate as race:  # the same bytes arrived twice at once: one row wins
@@ -142,8 +142,29 @@ def add_file(
     return Added(name, source_id, "added", detected.kind, detected.fmt)
 
 
+_MAX_NAME = 255  # what file systems allow; longer names only come from uploads
+_MAX_EXTENSION = 16
+
+
+def _printable(text: str) -> str:
+    """``text`` without control and format characters: NUL, ANSI escapes and the
+    right-to-left override (U+202E shows "minutes\u202etxt.exe" as "minutesexe.txt")."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 def _safe_filename(name: str) -> str:
-    """The original name for display only: no path parts, no control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isprintable())
-    return cleaned[:255] or "unnamed"
+    """The original name for display only: no path parts, no control characters, at most
+    255 characters with the extension kept (detection and the parsers read it)."""
+    base = _printable(name.replace("\\", "/").rsplit("/", 1)[-1])
+    if len(base) > _MAX_NAME:
+        stem, dot, ext = base.rpartition(".")
+        keep = f"{dot}{ext}" if stem and len(ext) < _MAX_EXTENSION else ""
+        base = base[: _MAX_NAME - len(keep)] + keep
+    return base or "unnamed"
+
+
+def _safe_title(title: str) -> str:
+    """A title on one line without control or format characters; whitespace runs
+    (tabs, line ends, no-break spaces) become one space."""
+    text = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in title)
+    return " ".join(text.split())

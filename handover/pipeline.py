@@ -134,8 +134,9 @@ def process_deal(
             result.derived = derive.derive(
                 store, deal, _nlp(settings), derive.cached_embedder(store, settings)
             )
+            fault_point("traced")
             for source in waiting:
-                store.set_stage(source["id"], Stage.DONE)
+                store.finish_traced(source["id"])
         progress.deal_finished(deal, result)
         return result
     finally:
@@ -187,6 +188,7 @@ def _process_source(
             outcome.segments = store.replace_segments(
                 source["id"], segments, deal_side_resolver(store, deal)
             )
+        fault_point("transcribed")
         store.set_stage(source["id"], Stage.EXTRACTING)
         if kind == SourceKind.SCOPE:
             outcome.found = _split_scope(store, blobs, source)
@@ -218,6 +220,7 @@ def _extract_source(store: Store, settings: Settings, deal: Row, source: Row) ->
             offset=row["offset"],
         )
         for row in store.segments(source["id"])
+        if not row["redacted"]  # already blank; extraction never reads a redacted span
     ]
     people = {p["name"]: Side(p["side"]) for p in store.participants(deal["id"])}
     candidates = extract(

@@ -27,6 +27,14 @@ def clock(seconds: float | None, *, millis: bool = False, sep: str = ".") -> str
     return f"{text}{sep}{ms:03d}" if millis else text
 
 
+REDACTED = "[redacted]"
+
+
+def said(segment: Row) -> str:
+    """A segment's words, or the placeholder where a span was redacted."""
+    return REDACTED if segment.get("redacted") else segment["text"]
+
+
 def _source_heading(source: Row) -> str:
     return (
         f"# source {source['id']} · {source['title']} · {source['kind']} · {source['meeting_date']}"
@@ -44,7 +52,7 @@ def transcript_text(parts: Sequence[tuple[Row, list[Row]]]) -> str:
         for seg in segments:
             stamp = f"[{clock(seg['start'])}] " if seg["start"] is not None else ""
             who = f"{seg['speaker']}: " if seg["speaker"] else ""
-            lines.append(f"{stamp}{who}{seg['text']}")
+            lines.append(f"{stamp}{who}{said(seg)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -57,7 +65,7 @@ def transcript_vtt(segments: list[Row]) -> str:
     for seg in segments:
         start, end = seg["start"] or 0.0, seg["end"] if seg["end"] is not None else seg["start"]
         out.append(f"{clock(start, millis=True)} --> {clock(end, millis=True)}")
-        text = _vtt_escape(seg["text"])
+        text = _vtt_escape(said(seg))
         if seg["speaker"]:
             text = f"<v {_vtt_escape(seg['speaker'])}>{text}</v>"
         out.extend([text, ""])
@@ -73,7 +81,7 @@ def transcript_srt(segments: list[Row]) -> str:
             [
                 str(number),
                 f"{clock(start, millis=True, sep=',')} --> {clock(end, millis=True, sep=',')}",
-                f"{who}{seg['text']}",
+                f"{who}{said(seg)}",
                 "",
             ]
         )
@@ -124,7 +132,8 @@ def transcript_json(deal: Row, parts: Sequence[tuple[Row, list[Row]]]) -> str:
                         "end": s["end"],
                         "speaker": s["speaker"],
                         "side": s["side"],
-                        "text": s["text"],
+                        "text": said(s),
+                        "redacted": bool(s.get("redacted")),
                     }
                     for s in segments
                 ],
@@ -311,6 +320,7 @@ def checklist_document(store: Store, deal: Row, generated_at: str) -> dict[str, 
             {
                 "item_id": d["item_id"],
                 "decision": d["decision"],
+                "clause_id": d["clause_id"],
                 "by": d["by"],
                 "at": d["at"],
                 "note": d["note"],

@@ -24,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from handover.errors import Conflict, HandoverError, NotFound
+from handover.faults import fault_point
 from handover.types import Candidate, Clause, Segment, Side, SourceKind, Stage
 
 Row = dict[str, Any]
@@ -352,6 +353,17 @@ _LIVE = """s.removed_at IS NULL AND s.purged_at IS NULL AND NOT EXISTS (
     SELECT 1 FROM sources r WHERE r.replaces = s.id AND r.removed_at IS NULL
     AND r.purged_at IS NULL)"""
 
+
+def _overlaps(row: str) -> str:
+    """SQL: the time range (start, "end") of ``row`` overlaps redaction ``r``. Touching
+    ends do not count (a span typed from a cue's start leaves the cue before it); a
+    segment without an end is a point."""
+    return (
+        f'{row}.start IS NOT NULL AND {row}.start < r."end" AND '
+        f'(coalesce({row}."end", {row}.start) > r.start OR {row}.start >= r.start)'
+    )
+
+
 # Words that add nothing to a full-text query but would make an AND query miss:
 # people type "re-assess & reinvigorate" while the transcript says "and".
 _QUERY_STOPWORDS = frozenset("a an and or the of to in on for with at by is are be & it".split())
@@ -478,7 +490,13 @@ class Store:
     # -- deals -------------------------------------------------------------------
 
     def create_deal(
-        self, slug: str, name: str, customer: str | None, vendor: str | None, owner: str | None
+        self,
+        slug: str,
+        name: str,
+        customer: str | None,
+        vendor: str | None,
+        owner: str | None,
+        owner_user_id: int | None = None,
     ) -> Row:
         with self.transaction():
             if self._one("SELECT id FROM deals WHERE slug = ?", [slug]):
@@ -490,6 +508,7 @@ class Store:
                     "customer": customer,
                     "vendor": vendor,
                     "owner": owner,
+                    "owner_user_id": owner_user_id,
                     "created": now(),
                 }
             )
@@ -697,6 +716,18 @@ class Store:
         """
         row = self.source(deal_id, source_id, include_removed=True)
         with self.transaction():
+            # No quote of it may outlive it: items whose words it held go now (the next
+            # trace rebuilds what other sources still say), and so do decisions' copies.
+            self.db.execute(
+                """UPDATE decisions SET item_text = '' WHERE deal_id = ?
+                   AND coalesce(item_text, '') != '' AND EXISTS (SELECT 1 FROM segments g
+                   WHERE g.source_id = ? AND instr(lower(g.text), lower(decisions.item_text)))""",
+                [deal_id, source_id],
+            )
+            said = self._all(
+                "SELECT id, item_id, quote FROM mentions WHERE source_id = ?", [source_id]
+            )
+            self._drop_mentions(deal_id, said)
             self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
             self.db.execute("DELETE FROM segment_drafts WHERE source_id = ?", [source_id])
             self.db.execute("DELETE FROM mentions WHERE source_id = ?", [source_id])
@@ -730,6 +761,7 @@ class Store:
         """Swap in a source's segments in one transaction (text sources)."""
         with self.transaction():
             self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
+            fault_point("segments.write")
             count = self._insert_segments(source_id, segments, side_of)
         return count
 
@@ -754,6 +786,7 @@ class Store:
             self.db["segments"].insert_all(batch)
             count += len(batch)
         self._apply_overrides(source_id)  # hand-set sides outlive a re-transcription
+        self._apply_redactions(source_id)  # so do redactions: the words never come back
         return count
 
     def clear_drafts(self, source_id: int) -> None:
@@ -780,6 +813,7 @@ class Store:
         """Move a finished transcription from drafts into segments, atomically."""
         with self.transaction():
             self.db.execute("DELETE FROM segments WHERE source_id = ?", [source_id])
+            fault_point("publish.write")
             drafts = self.db.execute(
                 """SELECT ordinal, start, "end", speaker, text FROM segment_drafts
                    WHERE source_id = ? ORDER BY ordinal""",
@@ -800,7 +834,7 @@ class Store:
 
     def segments(self, source_id: int) -> list[Row]:
         return self._all(
-            """SELECT id, ordinal, start, "end", speaker, side, text, "offset"
+            """SELECT id, ordinal, start, "end", speaker, side, text, "offset", redacted
                FROM segments WHERE source_id = ? ORDER BY ordinal""",
             [source_id],
         )
@@ -828,7 +862,7 @@ class Store:
             JOIN segments g ON g.id = segments_fts.rowid
             JOIN sources s ON s.id = g.source_id
             WHERE segments_fts MATCH ? AND s.deal_id = ?
-              AND s.removed_at IS NULL AND s.purged_at IS NULL
+              AND s.removed_at IS NULL AND s.purged_at IS NULL AND g.redacted = 0
             ORDER BY bm25(segments_fts), s.meeting_date, g.ordinal
             LIMIT ?"""
         rows = self._all(sql, [match, deal_id, limit])
@@ -844,11 +878,20 @@ class Store:
         """Swap in what extraction found in one source, in one transaction."""
         with self.transaction():
             self.db.execute("DELETE FROM extractions WHERE source_id = ?", [source_id])
+            fault_point("extract.write")
             segment_ids = dict(
                 self.db.execute(
                     "SELECT ordinal, id FROM segments WHERE source_id = ?", [source_id]
                 ).fetchall()
             )
+            # Checked in this transaction: a redaction made while extraction ran wins.
+            hidden = {
+                o
+                for (o,) in self.db.execute(
+                    "SELECT ordinal FROM segments WHERE source_id = ? AND redacted = 1",
+                    [source_id],
+                )
+            }
             rows = [
                 {
                     "source_id": source_id,
@@ -872,6 +915,7 @@ class Store:
                     "rule": c.rule,
                 }
                 for c in candidates
+                if c.segment_ordinal not in hidden
             ]
             if rows:
                 self.db["extractions"].insert_all(rows)
@@ -929,6 +973,7 @@ class Store:
                     ],
                 )
                 count += 1
+            fault_point("clauses.write")
             self.db.execute(
                 "DELETE FROM clauses WHERE source_id = ? AND ordinal >= ?", [source_id, count]
             )
@@ -980,6 +1025,7 @@ class Store:
                 "VALUES (?, ?, ?, ?)",
                 [(sha, model, dim, vector) for sha, dim, vector in rows],
             )
+            fault_point("embeddings.write")
 
     # -- items -------------------------------------------------------------------
 
@@ -1035,6 +1081,7 @@ class Store:
                 ).fetchall()
             )
             self.db.execute("DELETE FROM items WHERE deal_id = ?", [deal_id])
+            fault_point("items.write")
             stamp = now()
             for item in items:
                 row = {**item, "deal_id": deal_id, "traced_at": stamp}
@@ -1056,6 +1103,7 @@ class Store:
                     {"from": old, "to": new, "overlap": round(overlap, 3)},
                 )
             self.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", [stamp, deal_id])
+            self._scrub_redacted(deal_id)  # a redaction made while this trace ran wins
 
     # -- decisions ---------------------------------------------------------------
 
@@ -1132,6 +1180,156 @@ class Store:
             ).rowcount
         return changed
 
+    # -- redactions ---------------------------------------------------------------
+
+    def add_redaction(
+        self,
+        deal_id: int,
+        source_id: int,
+        start: float,
+        end: float,
+        reason: str | None,
+        by: str | None,
+    ) -> tuple[int, int, bool]:
+        """Hide a time span of a source: record it, blank the segments it overlaps and
+        drop what extraction took from them, in one transaction. Returns the redaction's
+        id, how many segments were newly blanked, and whether the source went back to
+        extraction (so the deal's items are derived again)."""
+        with self.transaction():
+            redaction_id = int(
+                self.db["redactions"]
+                .insert(
+                    {
+                        "source_id": source_id,
+                        "start": start,
+                        "end": end,
+                        "reason": reason,
+                        "by": by,
+                        "at": now(),
+                    }
+                )
+                .last_pk
+            )
+            blanked = self._apply_redactions(source_id)
+            scrubbed = self._scrub_redacted(deal_id)
+            requeued = bool(blanked or scrubbed) and bool(
+                self.db.execute(
+                    "UPDATE sources SET stage = 'extracting', progress = 0 WHERE id = ? "
+                    "AND stage IN ('tracing', 'done')",
+                    [source_id],
+                ).rowcount
+            )
+            self._event_in_tx(
+                deal_id,
+                "source.redact",
+                by,
+                {
+                    "source": source_id,
+                    "redaction": redaction_id,
+                    "start": start,
+                    "end": end,
+                    "reason": reason,
+                    "segments": blanked,
+                },
+            )
+        return redaction_id, blanked, requeued
+
+    def redactions(self, source_id: int) -> list[Row]:
+        return self._all(
+            'SELECT id, start, "end", reason, by, at FROM redactions WHERE source_id = ?'
+            " ORDER BY start, id",
+            [source_id],
+        )
+
+    def redacted_times(self, source_id: int) -> list[tuple[float, float]]:
+        """The times of the source's blanked segments, which may reach past the spans."""
+        rows = self.db.execute(
+            'SELECT start, coalesce("end", start) FROM segments WHERE source_id = ?'
+            " AND redacted = 1 AND start IS NOT NULL ORDER BY start",
+            [source_id],
+        )
+        return [(float(a), float(b)) for a, b in rows]
+
+    def _apply_redactions(self, source_id: int) -> int:
+        """Blank every segment that overlaps a redaction of the source (the FTS trigger
+        drops its words from search); returns how many were newly blanked."""
+        in_span = (
+            "EXISTS (SELECT 1 FROM redactions r WHERE r.source_id = g.source_id "
+            f"AND {_overlaps('g')})"
+        )
+        # A decision keeps the words of the item it was made on: blank them where they
+        # were said inside the span (the decision row itself stays).
+        self.db.execute(
+            f"""UPDATE decisions SET item_text = '' WHERE coalesce(item_text, '') != ''
+                AND deal_id = (SELECT deal_id FROM sources WHERE id = ?)
+                AND EXISTS (SELECT 1 FROM segments g WHERE g.source_id = ? AND g.redacted = 0
+                    AND {in_span} AND instr(lower(g.text), lower(decisions.item_text)) > 0)""",
+            [source_id, source_id],
+        )
+        return self.db.execute(
+            f"""UPDATE segments AS g SET text = '', redacted = 1
+                WHERE g.source_id = ? AND g.redacted = 0 AND {in_span}""",
+            [source_id],
+        ).rowcount
+
+    def _scrub_redacted(self, deal_id: int) -> int:
+        """Drop what extraction took from redacted spans: extraction rows, mentions, and
+        derived items whose words came from there (their decisions keep their rows, with
+        ``item_text`` blanked). Items added by hand are a person's own words and stay.
+        Returns how many mentions went."""
+        if not self._one(
+            "SELECT 1 FROM redactions r JOIN sources s ON s.id = r.source_id"
+            " WHERE s.deal_id = ? LIMIT 1",
+            [deal_id],
+        ):
+            return 0  # most deals: nothing to look for
+        in_span = f"""(x.segment_id IN (SELECT id FROM segments
+                WHERE source_id = x.source_id AND redacted = 1)
+            OR EXISTS (SELECT 1 FROM redactions r WHERE r.source_id = x.source_id
+                AND {_overlaps("x")}))"""
+        self.db.execute(
+            f"""DELETE FROM extractions AS x
+                WHERE x.source_id IN (SELECT id FROM sources WHERE deal_id = ?) AND {in_span}""",
+            [deal_id],
+        )
+        hits = self._all(
+            f"""SELECT x.id, x.item_id, x.quote FROM mentions x JOIN items i ON i.id = x.item_id
+                WHERE i.deal_id = ? AND i.manual = 0 AND {in_span}""",
+            [deal_id],
+        )
+        self._drop_mentions(deal_id, hits)
+        return len(hits)
+
+    def _drop_mentions(self, deal_id: int, hits: list[Row]) -> None:
+        """Delete mentions (rows with ``id``, ``item_id``, ``quote``) whose words must go,
+        with the derived items whose own words are one of them or that have no mention
+        left; the next trace rebuilds those items from what remains. Their decisions keep
+        their rows, with ``item_text`` blanked."""
+        quotes: dict[str, set[str]] = {}
+        for hit in hits:
+            self.db.execute("DELETE FROM mentions WHERE id = ?", [hit["id"]])
+            quotes.setdefault(hit["item_id"], set()).add(hit["quote"])
+        for item_id, said in quotes.items():
+            item = self._one("SELECT text, manual FROM items WHERE id = ?", [item_id])
+            left = self._one("SELECT 1 FROM mentions WHERE item_id = ? LIMIT 1", [item_id])
+            if item is None or item["manual"] or (item["text"] not in said and left):
+                continue
+            self.db.execute(
+                "UPDATE decisions SET item_text = '' WHERE deal_id = ? AND item_id = ?",
+                [deal_id, item_id],
+            )
+            self.db.execute("DELETE FROM items WHERE id = ?", [item_id])
+
+    def finish_traced(self, source_id: int) -> None:
+        """Mark a source done after its deal was traced, unless a redaction or a side set
+        meanwhile sent it back to extraction: that work must not be skipped."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE sources SET stage = 'done', progress = 1, error = NULL, processed_at = ?"
+                " WHERE id = ? AND stage = 'tracing'",
+                [now(), source_id],
+            )
+
     def mark_for_extraction(self, deal_id: int) -> int:
         """Send every finished conversation source back through extraction (sides changed)."""
         with self.transaction():
@@ -1199,6 +1397,85 @@ class Store:
                 ).rowcount
         return removed
 
+    # -- users and sessions (the rules about them live in auth.py) -----------------
+
+    def add_user(self, name: str, role: str, password_hash: str) -> Row:
+        with self.transaction():
+            if self.user(name) is not None:
+                raise Conflict(
+                    f"user {name!r} already exists; pick another name, or change the password "
+                    f"with `handover user passwd '{name}'`"
+                )
+            self.db["users"].insert(
+                {"name": name, "role": role, "password_hash": password_hash, "created": now()}
+            )
+            row = self.user(name)
+        assert row is not None  # just inserted, in this transaction
+        return row
+
+    def user(self, name: str) -> Row | None:
+        return self._one("SELECT * FROM users WHERE name = ?", [name])
+
+    def users(self) -> list[Row]:
+        return self._all("SELECT * FROM users ORDER BY name")
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id]
+            )
+
+    def set_user_disabled(self, user_id: int, disabled_at: str | None) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?", [disabled_at, user_id])
+
+    def enabled_admins(self) -> int:
+        row = self._one(
+            "SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL"
+        )
+        return int(row["n"]) if row else 0
+
+    def add_session(self, token_sha256: str, user_id: int, csrf: str, expires: str) -> None:
+        with self.transaction():
+            stamp = now()
+            self.db.execute("DELETE FROM sessions WHERE expires <= ?", [stamp])
+            self.db["sessions"].insert(
+                {
+                    "token_sha256": token_sha256,
+                    "user_id": user_id,
+                    "csrf": csrf,
+                    "created": stamp,
+                    "expires": expires,
+                }
+            )
+
+    def session(self, token_sha256: str) -> Row | None:
+        """A session with its user's columns (``name``, ``role``, ``disabled_at``)."""
+        return self._one(
+            """
+            SELECT s.token_sha256, s.csrf, s.created, s.expires, u.id AS user_id, u.name,
+                   u.role, u.disabled_at, u.created AS user_created
+            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = ?
+            """,
+            [token_sha256],
+        )
+
+    def end_sessions(self, *, token_sha256: str | None = None, user_id: int | None = None) -> int:
+        with self.transaction():
+            if token_sha256 is not None:
+                sql, param = "DELETE FROM sessions WHERE token_sha256 = ?", token_sha256
+            else:
+                sql, param = "DELETE FROM sessions WHERE user_id = ?", user_id
+            return self.db.execute(sql, [param]).rowcount
+
+    def count_events(self, action: str, actor: str, since: str) -> int:
+        row = self._one(
+            "SELECT count(*) AS n FROM events WHERE action = ? AND actor = ? COLLATE NOCASE "
+            "AND at >= ?",
+            [action, actor, since],
+        )
+        return int(row["n"]) if row else 0
+
     # -- locks -------------------------------------------------------------------
 
     def acquire_lock(self, name: str) -> None:
@@ -1212,9 +1489,11 @@ class Store:
             held = self._one("SELECT * FROM locks WHERE name = ?", [name])
             mine = held and held["host"] == host and held["pid"] == pid
             if held and not mine and (held["host"] != host or _pid_alive(held["pid"])):
+                job = name.partition(":")[2] if name.startswith("process:") else ""
+                what = f"processing of deal {job}" if job else name
                 raise Conflict(
-                    f"{name} is already running (pid {held['pid']} on {held['host']} since "
-                    f"{held['acquired_at']}); wait for it to finish"
+                    f"{what} is already running (pid {held['pid']} on {held['host']} since "
+                    f"{held['acquired_at']}); wait for it to finish, it holds the lease {name}"
                 )
             self.db.execute(
                 "INSERT OR REPLACE INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",

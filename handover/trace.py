@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from handover.dates import Due, date_disagreement, find_dates, find_due
+from handover.faults import fault_point
 from handover.normalise import normalise
 from handover.quantities import Quantity, disagreement, find_quantities
 from handover.types import Category, Clause, ItemKind, Status, Subtype
@@ -572,6 +573,7 @@ def trace(
         for text, doc in zip(unique, nlp.pipe(unique, disable=["ner"]), strict=True)
     }
     vectors = np.asarray(embed(unique), dtype=np.float32)
+    fault_point("trace")
     row = {text: n for n, text in enumerate(unique)}
     clause_texts = [texts[c.clause.text] for c in clauses]
     idf = _idf(clause_texts)

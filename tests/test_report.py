@@ -84,4 +84,5 @@ def test_json_is_stable_and_versioned() -> None:
         "speaker": "Maria",
         "side": "customer",
         "text": "re-assess & reinvigorate <processes>",
+        "redacted": False,
     }

@@ -1,5 +1,6 @@
 """The web app through its HTTP API (httpx via Starlette's TestClient), with the real
-worker and models for processing. The real-browser tests are in test_web_browser.py."""
+worker and models for processing, signed in as a delivery lead. The real-browser tests
+are in test_web_browser.py; sign-in, roles and CSRF in test_auth.py."""
 
 from __future__ import annotations
 
@@ -8,22 +9,26 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from handover import worker
+from handover import auth, worker
 from handover.config import Settings
 from handover.errors import Conflict
 from handover.store import Store
 from handover.types import Stage
-from handover.web import REVIEWER_COOKIE, create_app
+from handover.web import CSRF_HEADER, SESSION_COOKIE, create_app
 
 from .conftest import AUDIO
 
 SLUG = "acme-crm"
+LEAD = "Lee Chen"
+PASSWORD = "correct horse battery"
 
 CALL_VTT = """WEBVTT
 
@@ -63,9 +68,52 @@ def settings(home: Path) -> Settings:
     return Settings.load(home)
 
 
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from quick_hashing(monkeypatch)
+
+
+def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """argon2id at its cheapest: what these tests check does not depend on the cost, and
+    a hash at the production cost takes 0.1-0.3 s here (test_auth.py checks those
+    parameters; the live `handover serve` of test_web_browser.py uses them)."""
+    monkeypatch.setattr(
+        auth, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    auth._dummy_hash.cache_clear()
+    yield
+    auth._dummy_hash.cache_clear()  # made with this test's parameters
+
+
+def make_user(settings: Settings, name: str, role: str) -> auth.User:
+    """The account, created with PASSWORD if it does not exist yet."""
+    store = Store.open(settings.db_path)
+    try:
+        row = store.user(name)
+        return auth.get_user(store, name) if row else auth.add_user(store, name, role, PASSWORD)
+    finally:
+        store.close()
+
+
+def session_client(settings: Settings, name: str, role: str = "lead", **kwargs) -> TestClient:
+    """A client holding a fresh session for the account (made as /signin makes one, without
+    the ~0.1 s password check; test_auth.py signs in through the form), sending its CSRF
+    token as the page's script does."""
+    user = make_user(settings, name, role)
+    store = Store.open(settings.db_path)
+    try:
+        token, csrf = auth.start_session(store, user)
+    finally:
+        store.close()
+    client = TestClient(create_app(settings), **kwargs)
+    client.cookies.set(SESSION_COOKIE, token)
+    client.headers[CSRF_HEADER] = csrf
+    return client
+
+
 @pytest.fixture
 def client(settings: Settings) -> TestClient:
-    return TestClient(create_app(settings))
+    return session_client(settings, LEAD)
 
 
 def _deal(client: TestClient, slug: str = SLUG) -> None:
@@ -206,7 +254,7 @@ def test_a_bad_upload_gets_a_clear_error_and_changes_nothing(
 
 def test_an_upload_over_the_cap_is_refused_while_streaming(home: Path) -> None:
     small = replace(Settings.load(home), max_file_bytes=1024)
-    client = TestClient(create_app(small))
+    client = session_client(small, LEAD)
     _deal(client)
 
     def chunks():  # no Content-Length: the cap must hold on the stream itself
@@ -231,7 +279,7 @@ def test_an_upload_over_the_cap_is_refused_while_streaming(home: Path) -> None:
 
 def test_concurrent_uploads_are_all_stored_once(client: TestClient, settings: Settings) -> None:
     _deal(client)
-    browsers = [TestClient(create_app(settings)) for _ in range(8)]
+    browsers = [session_client(settings, LEAD) for _ in range(8)]
     # Six different transcripts, and the same notes file dropped by two browsers at once.
     bodies = [(f"call-{n}.vtt", CALL_VTT.replace("Friday", f"day {n}").encode()) for n in range(6)]
     bodies += [("notes.md", b"# Notes\n\n- We will send the plan.\n")] * 2
@@ -319,25 +367,21 @@ def test_checklist_filters(processed: TestClient) -> None:
 def test_a_decision_is_kept_with_its_history_and_can_be_reopened(processed: TestClient) -> None:
     item = _item(processed, "train all 20 supervisors")
     url = f"/deals/{SLUG}/items/{item['id']}/decisions"
-    nameless = processed.post(url, data={"decision": "accepted-gap"}, headers=_JSON)
-    assert nameless.status_code == 400 and "your name" in nameless.json()["error"]
-    first = processed.post(
-        url, data={"decision": "accepted-gap", "by": "Lee Chen", "note": "agreed"}, headers=_JSON
-    )
+    first = processed.post(url, data={"decision": "accepted-gap", "note": "agreed"}, headers=_JSON)
     assert first.status_code == 200
     assert first.json()["item"]["status"] == "accepted"
-    assert first.cookies.get(REVIEWER_COOKIE) == "Lee%20Chen"
-    # The name is remembered: the next decision needs no "by".
-    second = processed.post(url, data={"decision": "reopen"}, headers=_JSON)
+    assert first.json()["message"] == f"accepted-gap by {LEAD}: now accepted"
+    # Who decides is the signed-in user; a typed name is not taken.
+    second = processed.post(url, data={"decision": "reopen", "by": "Someone Else"}, headers=_JSON)
     assert second.status_code == 200
     reopened = second.json()["item"]
     assert reopened["status"] == item["auto_status"]
     assert [(d["decision"], d["by"]) for d in reopened["history"]] == [
-        ("accepted-gap", "Lee Chen"),
-        ("reopen", "Lee Chen"),
+        ("accepted-gap", LEAD),
+        ("reopen", LEAD),
     ]
     page = processed.get(f"/deals/{SLUG}/checklist")
-    assert "Lee Chen" in page.text and "agreed" in page.text
+    assert LEAD in page.text and "agreed" in page.text and "Someone Else" not in page.text
 
 
 @pytest.mark.slow
@@ -346,14 +390,17 @@ def test_link_to_a_clause_and_form_posts_without_javascript(processed: TestClien
     clauses = json.loads(processed.get(f"/deals/{SLUG}/checklist.json").text)["documents"]
     assert clauses
     url = f"/deals/{SLUG}/items/{item['id']}/decisions"
-    missing = processed.post(url, data={"decision": "linked", "by": "Lee"}, headers=_JSON)
+    missing = processed.post(url, data={"decision": "linked"}, headers=_JSON)
     assert missing.status_code == 400 and "clause" in missing.json()["error"]
     page = processed.get(f"/deals/{SLUG}/checklist")
     clause_id = int(page.text.split('class="clause-choice" data-id="')[1].split('"')[0])
-    # A plain form post (no JavaScript) redirects back to the item.
+    # A plain form post (no JavaScript) carries the token in the form, and redirects
+    # back to the item.
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    del processed.headers[CSRF_HEADER]
     linked = processed.post(
         url,
-        data={"decision": "linked", "by": "Lee", "clause_id": str(clause_id)},
+        data={"decision": "linked", "csrf": csrf, "clause_id": str(clause_id)},
         follow_redirects=False,
     )
     assert linked.status_code == 303
@@ -362,7 +409,7 @@ def test_link_to_a_clause_and_form_posts_without_javascript(processed: TestClien
     assert after["status"] == "traced" and after["trace"]["clause_id"] == clause_id
     unknown = processed.post(
         f"/deals/{SLUG}/items/c-0000000000/decisions",
-        data={"decision": "confirmed", "by": "Lee"},
+        data={"decision": "confirmed", "csrf": csrf},
         headers=_JSON,
     )
     assert unknown.status_code == 404
@@ -375,8 +422,10 @@ def test_concurrent_decisions_from_several_browsers_are_all_kept(
     ids = [i["id"] for i in _items(processed)]
     errors: list[str] = []
 
-    # One app per "browser", built up front (FastAPI builds its routes on creation).
-    browsers = [TestClient(create_app(settings)) for _ in range(5)]
+    # One app and session per "browser", built up front (FastAPI builds its routes on
+    # creation), two leads and an admin among them.
+    names = [(LEAD, "lead"), ("Ada Admin", "admin"), ("Kim Lead", "lead")]
+    browsers = [session_client(settings, *names[n % 3]) for n in range(5)]
 
     def reviewer(n: int) -> None:
         own = browsers[n]
@@ -385,7 +434,7 @@ def test_concurrent_decisions_from_several_browsers_are_all_kept(
             decision = ("confirmed", "accepted-gap", "reopen")[k % 3]
             response = own.post(
                 f"/deals/{SLUG}/items/{item}/decisions",
-                data={"decision": decision, "by": f"reviewer {n}"},
+                data={"decision": decision, "note": f"browser {n}"},
                 headers=_JSON,
             )
             if response.status_code != 200:
@@ -398,6 +447,12 @@ def test_concurrent_decisions_from_several_browsers_are_all_kept(
         t.join()
     assert errors == []
     assert _rows(settings, "SELECT count(*) FROM decisions") == [(50,)]
+    by = "SELECT by, count(*) FROM decisions JOIN users u ON u.id = user_id AND u.name = by"
+    assert sorted(_rows(settings, by + " GROUP BY by")) == [
+        ("Ada Admin", 20),
+        ("Kim Lead", 10),
+        (LEAD, 20),
+    ]
     assert _rows(settings, "PRAGMA integrity_check") == [("ok",)]
 
 
@@ -467,7 +522,7 @@ def test_side_ranges_and_manual_items_go_back_through_the_worker(
     assert bad.status_code == 400 and "after its start" in bad.json()["error"]
     ok = processed.post(
         f"/deals/{SLUG}/sources/{source_id}/sides",
-        data={"from": "00:00:12", "to": "00:00:19", "side": "customer", "by": "Lee"},
+        data={"from": "00:00:12", "to": "00:00:19", "side": "customer"},
         headers=_JSON,
     )
     assert ok.status_code == 200 and ok.json()["changed"] == 1
@@ -478,11 +533,12 @@ def test_side_ranges_and_manual_items_go_back_through_the_worker(
             "text": "We will host the kickoff on site",
             "source_id": str(source_id),
             "at": "00:00:05",
-            "by": "Lee",
         },
         headers=_JSON,
     )
     assert added.status_code == 200, added.text
+    assert _rows(settings, "SELECT by FROM side_overrides") == [(LEAD,)]
+    assert _rows(settings, "SELECT created_by FROM items WHERE manual = 1") == [(LEAD,)]
     store = Store.open(settings.db_path)
     try:
         assert [d["slug"] for d in store.deals_with_work()] == [SLUG]
@@ -540,6 +596,7 @@ def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings)
     assert "broken on purpose" in page.text and "Retry" in page.text
     retried = client.post(f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON)
     assert retried.status_code == 200
+    assert _rows(settings, "SELECT actor FROM events WHERE action = 'source.retry'") == [(LEAD,)]
     again = client.post(f"/deals/{SLUG}/sources/{added['source']['id']}/retry", headers=_JSON)
     assert again.status_code == 409
     sources = client.get(f"/deals/{SLUG}/sources.json").json()["sources"]
@@ -614,7 +671,7 @@ def test_a_manual_item_of_an_unknown_kind_is_refused(client: TestClient) -> None
     _deal(client)
     refused = client.post(
         f"/deals/{SLUG}/items",
-        data={"kind": "wish", "text": "We will host the kickoff", "by": "Lee"},
+        data={"kind": "wish", "text": "We will host the kickoff"},
         headers=_JSON,
     )
     assert refused.status_code == 400

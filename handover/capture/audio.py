@@ -232,6 +232,46 @@ def _check_tail(
     )
 
 
+# RIFF writers that stream (a recorder still running) leave the data size at 0 or at
+# the maximum and fix it on close; those sizes say nothing about the length.
+_WAV_SIZE_UNKNOWN = frozenset({0, 0xFFFFFFFF})
+
+
+def _wav_cut_short(path: Path, name: str) -> None:
+    """Fail if a WAV's data chunk announces more audio than the file holds.
+
+    FFmpeg quietly takes the length from the file size, so a WAV cut short by an
+    interrupted copy would otherwise pass as a shorter meeting; the data chunk's declared
+    size is the length the recorder wrote. Files losing less than their last 10 % pass,
+    as for the formats ``_check_tail`` checks.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        chunk, length = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if chunk == b"fmt " and pos + 16 <= len(head):
+            byte_rate = int.from_bytes(head[pos + 16 : pos + 20], "little")
+        if chunk == b"data":
+            available = size - (pos + 8)
+            if length in _WAV_SIZE_UNKNOWN or not byte_rate:
+                return
+            if available < TAIL_CHECK_FRACTION * length:
+                raise InputError(
+                    f"{name}: is cut short: it announces {length / byte_rate:.1f} s but the "
+                    f"audio ends at {max(available, 0) / byte_rate:.1f} s (truncated?); "
+                    f"{_REEXPORT}"
+                )
+            return
+        pos += 8 + length + (length & 1)  # chunks are padded to an even length
+
+
 def _start_seconds(stream: av.stream.Stream) -> float:
     if stream.start_time is None or not stream.time_base:
         return 0.0
@@ -272,6 +312,8 @@ def probe(path: Path, name: str) -> AudioInfo:
             duration = _demuxed_duration(container, stream)
         elif _duration_is_stated(path, container.format.name):
             _check_tail(container, stream, duration, name)
+        if container.format.name == "wav":
+            _wav_cut_short(path, name)
         if duration < MIN_DURATION_SECONDS:
             raise InputError(
                 f"{name}: the audio track is only {duration * 1000:.0f} ms long "

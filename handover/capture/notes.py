@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -269,6 +271,52 @@ def check_docx_zip(data: bytes, name: str) -> None:
         raise InputError(
             f"{name}: is a zip file but not a Word document (no word/document.xml); "
             "save it from Word as .docx and add it again"
+        )
+    for info in infos:
+        _check_member(data, info, name)
+
+
+_ZIP_LOCAL_HEADER = 30
+_INFLATE_STEP = 256 * 1024
+
+
+def _check_member(data: bytes, info: zipfile.ZipInfo, name: str) -> None:
+    """Refuse a member that inflates past its declared size, inflating it step by step.
+
+    zipfile stops returning data at the declared size, but reading a whole member (as
+    python-docx does) first inflates everything the stream holds, so a header that
+    understates the size would let a small file fill gigabytes of memory. Word only
+    stores or deflates; other methods (bzip2, lzma) inflate without any bound in zipfile.
+    """
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 1:
+        raise InputError(
+            f"{name}: {info.filename} is encrypted or compressed in a way Word never uses; "
+            "open it in Word, save it as .docx and add it again"
+        )
+    header = data[info.header_offset : info.header_offset + _ZIP_LOCAL_HEADER]
+    if len(header) < _ZIP_LOCAL_HEADER or header[:4] != b"PK\x03\x04":
+        return  # python-docx reports the damage
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + _ZIP_LOCAL_HEADER + name_len + extra_len
+    raw = memoryview(data)[start : start + info.compress_size]
+    produced = len(raw)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        produced = 0
+        try:
+            for pos in range(0, len(raw), _INFLATE_STEP):
+                pending = bytes(raw[pos : pos + _INFLATE_STEP])
+                while pending and not inflater.eof and produced <= info.file_size:
+                    produced += len(inflater.decompress(pending, _INFLATE_STEP))
+                    pending = inflater.unconsumed_tail
+                if inflater.eof or produced > info.file_size:
+                    break
+        except zlib.error:
+            return  # a damaged stream: python-docx reports it
+    if produced > info.file_size:
+        raise InputError(
+            f"{name}: {info.filename} inflates to more than its header says, which is how "
+            "zip bombs look; re-save it from Word and add it again"
         )
 
 

@@ -195,7 +195,10 @@ def decode_text(data: bytes, name: str) -> str:
             try:
                 text = body.decode(encoding)
             except UnicodeDecodeError:
-                raise NotTextError(
+                # Binary data may start with FF FE by chance, but EF BB BF is a text
+                # editor's mark: say what is wrong with the text instead of "binary data".
+                error = InputError if encoding == "utf-8" else NotTextError
+                raise error(
                     f"{name}: starts with a {encoding.upper()} byte-order mark but is not "
                     f"valid {encoding.upper()}; re-save it as UTF-8 and add it again"
                 ) from None

@@ -14,8 +14,10 @@ from handover.extract.terms import _content_words, _terms
 from handover.extract.text import _QUOTE, _low, _trim, _words
 from handover.types import Side, Subtype
 
+# No "^": both are used with .match(), which anchors at the position it is given, and
+# "^" would not match there (``_notes_items`` matches at every sentence start in place).
 _ACTION_LINE = re.compile(
-    r"^\s*(?:action(?:\s+items?|\s+points?)?|todo|to-do|to\s+do|next\s+steps?|follow[\s-]?ups?)"
+    r"\s*(?:action(?:\s+items?|\s+points?)?|todo|to-do|to\s+do|next\s+steps?|follow[\s-]?ups?)"
     r"\s*(?:\((?P<n1>[^)]{1,40})\))?\s*[:\-–—]\s*"
     r"(?:(?P<n2>(?:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2})|we|us|me|I)"
     r"(?:\s*\((?P<tag>[^)]{1,30})\))?\s*(?:[:\-–—]|(?=\bto\b))\s*)?"
@@ -31,7 +33,7 @@ _NAME_TO = re.compile(
 _CUSTOMER_TAG = re.compile(r"\b(?:client|customer|their\s+side|them|theirs)\b", re.IGNORECASE)
 _TRAILING_NAME = re.compile(r"\s*[(\[](?P<n>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)?)[)\]]\s*\.?\s*$")
 _LABEL = re.compile(
-    r"^\s*(?P<label>(?:(?:the|their|his|her|main|key|biggest|big|top|primary|other|one|number\s+one"
+    r"\s*(?P<label>(?:(?:the|their|his|her|main|key|biggest|big|top|primary|other|one|number\s+one"
     r"|stated|customer|customer's|real)\s+){0,2}(?:goals?|aims?|objectives?|targets?|ambitions?|vision"
     r"|success(?:\s+(?:criteria|looks\s+like|metrics?|measures?|means))?|wins?|definition\s+of\s+done"
     r"|needs?|requirements?|must-haves?|pains?(?:\s+points?)?|problems?|challenges?|issues?|worry"
@@ -58,10 +60,11 @@ def _notes_items(text: str) -> list[tuple[int, int, str]]:
     starts = [0] + [m.end() for m in re.finditer(r"[.!?][\"”’)]?\s+", text)]
     marked: list[tuple[int, str]] = []
     for pos in starts:
-        rest = text[pos:]
-        if _ACTION_LINE.match(rest):
+        # Matched in place: slicing text[pos:] at every sentence made long paragraphs
+        # quadratic (a 10 MB line took minutes).
+        if _ACTION_LINE.match(text, pos):
             marked.append((pos, "action"))
-        elif _LABEL.match(rest):
+        elif _LABEL.match(text, pos):
             marked.append((pos, "label"))
         elif pos == 0:
             marked.append((0, "plain"))

@@ -223,6 +223,7 @@ _NAMED_FIRST = re.compile(
     r"(?P<term>[\w'’-]+(?:\s+[\w'’-]+){0,4})\s+(?:is|are)\s+what\s+"
     r"(?P<who>we|i|they|everyone|everybody|people|staff|folks)\s+(?:all\s+)?calls?\b"
 )
+_CALL = re.compile(r"call|nicknam", re.IGNORECASE)
 _IS_WHAT = re.compile(r"\b(?:is|are)\s+what\s+$")
 _PLAIN = frozenset(
     "we i you they it this that problem thing things idea issue one bit part".split()
@@ -247,6 +248,8 @@ def _named_terms(text: str, plan: _Plan) -> list[_Hit]:
     """Terms someone introduces by naming them; the caller passes only segments not
     known to be the vendor's (the vendor's names for its own work are no terms)."""
     out: list[_Hit] = []
+    if "call" not in text and "nicknam" not in text and not _CALL.search(text):
+        return out  # both patterns need one of these words; most text has neither
     side, inferred = _sided(plan, P)
     for m in [*_NAMING.finditer(text), *_NAMED_FIRST.finditer(text)]:
         s = m.start("term")

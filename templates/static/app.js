@@ -18,9 +18,14 @@
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return h + ":" + String(m).padStart(2, "0") + ":" + String(r).padStart(2, "0");
   }
-  function reviewer() {
-    var input = $("#reviewer");
-    return input ? input.value.trim() : "";
+  // The session's CSRF token: every POST sends it back (the server refuses one without).
+  function csrfToken() {
+    var meta = $("meta[name=csrf-token]");
+    return meta ? meta.content : "";
+  }
+  // The session ended (signed out elsewhere, expired): sign in again and come back.
+  function signInAgain() {
+    location.assign("/signin?" + new URLSearchParams({ next: location.pathname + location.search }));
   }
   function flash(text, isError) {
     var box = $(".flash");
@@ -39,9 +44,10 @@
     return fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(data),
-      headers: { Accept: "application/json" },
+      headers: { Accept: "application/json", "X-CSRF-Token": csrfToken() },
       credentials: "same-origin"
     }).then(function (response) {
+      if (response.status === 401) { signInAgain(); }
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) { throw new Error(body.error || ("the server answered " + response.status)); }
         return body;
@@ -112,6 +118,7 @@
       xhr.open("POST", zone.getAttribute("action") + "?" + params.toString());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.setRequestHeader("X-CSRF-Token", csrfToken());
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
           bar.value = e.loaded / e.total;
@@ -119,6 +126,7 @@
         }
       });
       xhr.addEventListener("load", function () {
+        if (xhr.status === 401) { signInAgain(); }
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
         if (xhr.status >= 200 && xhr.status < 300) {
@@ -190,7 +198,9 @@
       var form = el("form");
       form.method = "post";
       form.action = "/deals/" + slug + "/sources/" + source.id + "/retry";
-      form.append(el("button", null, "Retry"));
+      var token = el("input");
+      token.type = "hidden"; token.name = "csrf"; token.value = csrfToken();
+      form.append(token, el("button", null, "Retry"));
       stage.append(form);
     }
     tr.append(stage);
@@ -199,7 +209,10 @@
   function refreshSources() {
     if (!table) { return; }
     fetch(table.dataset.url, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        if (r.status === 401) { signInAgain(); throw new Error("signed out"); }
+        return r.json();
+      })
       .then(function (doc) {
         var body = $("tbody", table);
         body.replaceChildren.apply(body, doc.sources.map(sourceRow));
@@ -236,15 +249,9 @@
     var form = event.target;
     if (!form.classList.contains("decide")) { return; }
     event.preventDefault();
-    var who = reviewer();
-    if (!who) {
-      flash("Type your name at the top first: it is kept with every decision.", true);
-      $("#reviewer").focus();
-      return;
-    }
     var submitter = event.submitter;
     var article = form.closest("article.item");
-    postForm(form, { by: who, decision: submitter ? submitter.value : "" })
+    postForm(form, { decision: submitter ? submitter.value : "" })
       .then(function (body) {
         showItem(article, body.item);
         form.elements.namedItem("note").value = "";
@@ -286,13 +293,9 @@
     search.addEventListener("input", function () { filterClauses(search.value); });
   }
 
-  // -- filters apply as they change; the name box fills every form's "by" -----------------
+  // -- filters apply as they change -------------------------------------------------------
   var filters = $("form.filters");
   if (filters) {
     filters.addEventListener("change", function () { filters.requestSubmit(); });
   }
-  document.addEventListener("submit", function (event) {
-    var by = event.target.elements && event.target.elements.namedItem("by");
-    if (by && reviewer()) { by.value = reviewer(); }
-  }, true);
 })();
