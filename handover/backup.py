@@ -14,12 +14,12 @@ hashed while copied). Everything is written under ``PATH.partial`` and renamed t
 ``PATH`` at the end, so a backup that was interrupted never looks complete.
 
 Restore checks every file against the manifest before it touches anything, refuses
-while a run holds a lease in the current home, keeps the current database under
-``handover.db.before-restore-<time>`` (never deleting it), copies the originals in
-(content-addressed: the ones already there are kept when intact), swaps the
-database in with one rename, clears the leases the copy was taken with, and runs
-``doctor``. A source the backup caught mid-stage simply runs again on the next
-``handover process``.
+while a run holds a lease in the current home, copies the originals in
+(content-addressed: the ones already there are kept when intact), keeps the current
+database with its originals as a home of its own, ``HOME/before-restore-<time>/``
+(never deleting anything), swaps the backup's database in with one rename, clears
+the leases the copy was taken with, and runs ``doctor``. A source the backup caught
+mid-stage simply runs again on the next ``handover process``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from handover import doctor
 from handover.blobs import BlobStore, sha256_file
 from handover.config import Settings
 from handover.errors import Conflict, HandoverError, InputError, NotFound
+from handover.faults import fault_point
 from handover.store import SCHEMA_VERSION, Store, _pid_alive, now
 
 MANIFEST = "manifest.json"
@@ -52,6 +53,7 @@ DB_NAME = "handover.db"
 _PARTIAL_MARK = ".handover-backup-partial"  # only a directory with this is ours to clear
 _CHUNK = 1 << 20
 _HEX = frozenset("0123456789abcdef")
+_LIVE_SHAS = "SELECT DISTINCT sha256 FROM sources WHERE purged_at IS NULL"
 
 # (bytes done, bytes in all) for a progress bar; called often, must be cheap.
 OnProgress = Callable[[int, int], None]
@@ -71,7 +73,7 @@ class BackupResult:
 @dataclass(frozen=True, slots=True)
 class RestoreResult:
     created_at: str  # when the backup was taken
-    moved_aside: Path | None  # the database that was in place, kept
+    previous_home: Path | None  # the database and originals that were in place, kept
     blobs_copied: int
     blobs_kept: int  # already present and intact
     report: doctor.Report  # doctor on the restored home
@@ -94,7 +96,17 @@ def create(settings: Settings, dest: Path, on_progress: OnProgress | None = None
         shutil.rmtree(partial)  # an earlier backup to the same PATH that was interrupted
     partial.mkdir(parents=True)
     (partial / _PARTIAL_MARK).touch()
+    try:
+        return _fill(settings, partial, dest, progress, started)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # a kill leaves it; the next run clears it
+        raise
 
+
+def _fill(
+    settings: Settings, partial: Path, dest: Path, progress: OnProgress, started: float
+) -> BackupResult:
+    db = settings.db_path
     snapshot = _copy_database(db, partial / DB_NAME)
     sources = BlobStore(settings.blob_dir)
     total = (partial / DB_NAME).stat().st_size
@@ -124,6 +136,7 @@ def create(settings: Settings, dest: Path, on_progress: OnProgress | None = None
                 "run `handover doctor`, then back up again"
             )
         files.append({"path": f"blobs/{sha[:2]}/{sha[2:]}", "sha256": sha, "size": size})
+        fault_point("backup.copy")
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -169,12 +182,7 @@ def _copy_database(db: Path, target: Path) -> dict[str, Any]:
                 "run `handover doctor` on this home"
             )
         version = int(copy.execute("PRAGMA user_version").fetchone()[0])
-        shas = [
-            r[0]
-            for r in copy.execute(
-                "SELECT DISTINCT sha256 FROM sources WHERE purged_at IS NULL ORDER BY sha256"
-            )
-        ]
+        shas = sorted(r[0] for r in copy.execute(_LIVE_SHAS))
         deals = copy.execute("SELECT count(*) FROM deals").fetchone()[0]
         sources = copy.execute("SELECT count(*) FROM sources").fetchone()[0]
     except sqlite3.DatabaseError as exc:
@@ -264,6 +272,7 @@ def restore(settings: Settings, src: Path, on_progress: OnProgress | None = None
     # Originals first: a restore cut short here leaves extra blobs, never a
     # database that refers to originals that are not there.
     blobs = BlobStore(settings.blob_dir)
+    wanted = {e["sha256"] for e in manifest["files"] if e["path"] != DB_NAME}
     copied = kept = 0
     for entry in manifest["files"]:
         if entry["path"] == DB_NAME:
@@ -279,6 +288,7 @@ def restore(settings: Settings, src: Path, on_progress: OnProgress | None = None
         if stored != sha:
             raise HandoverError(f"{src}: {entry['path']} changed while it was restored; try again")
         copied += 1
+        fault_point("restore.copy")
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     incoming = settings.home / f".restore-{stamp}.db"
@@ -289,15 +299,18 @@ def restore(settings: Settings, src: Path, on_progress: OnProgress | None = None
         conn.commit()
     finally:
         conn.close()
-    aside = _move_aside(db, stamp) if db.is_file() else None
+    aside, previous = _set_aside(settings, blobs, stamp) if db.is_file() else (None, set())
     os.replace(incoming, db)
     _fsync_dir(settings.home)
+    # Originals only the previous database used now live in the kept-aside home alone.
+    for sha in previous - wanted:
+        blobs.path(sha).unlink(missing_ok=True)
 
     store = Store.open(db)  # back to WAL, and migrated if the backup is older
     try:
         detail = {"backup": str(src.absolute()), "created_at": manifest["created_at"]}
         if aside is not None:
-            detail["moved_aside"] = aside.name
+            detail["previous_home"] = aside.name
         store.add_event(None, "home.restore", None, detail)
     finally:
         store.close()
@@ -324,33 +337,55 @@ def _refuse_if_running(db: Path) -> None:
             )
 
 
-def _move_aside(db: Path, stamp: str) -> Path:
-    """Keep the current database (with its WAL) under a new name; the live name stays
-    in place until the restored one replaces it, so no one ever opens a missing file."""
-    aside = db.with_name(f"{db.name}.before-restore-{stamp}")
+def _set_aside(settings: Settings, blobs: BlobStore, stamp: str) -> tuple[Path, set[str]]:
+    """Keep the current database and its originals as a home of their own,
+    ``HOME/before-restore-<time>/`` (``--home`` it to look inside), and return it with
+    the originals it refers to. Hard links: nothing is copied, and the live names stay
+    in place until the restored database replaces them."""
+    db = settings.db_path
+    aside = settings.home / f"before-restore-{stamp}"
     for n in range(2, 100):  # two restores within a second keep both
         if not aside.exists():
             break
-        aside = db.with_name(f"{db.name}.before-restore-{stamp}-{n}")
+        aside = settings.home / f"before-restore-{stamp}-{n}"
     with contextlib.suppress(sqlite3.DatabaseError):
         conn = sqlite3.connect(db, timeout=30)
         try:
-            # Fold the WAL into the file so the copy kept aside is one complete file.
+            # Fold the WAL into the file so the database kept aside is one whole file.
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
             conn.close()
         if busy:
             raise Conflict(f"{db} is in use; stop `handover serve` and the worker, then restore")
-    try:
-        os.link(db, aside)
-    except OSError:  # no hard links on this file system
-        shutil.copy2(db, aside)
+    aside.mkdir(parents=True)
+    _link(db, aside / DB_NAME)
     for suffix in ("-wal", "-shm"):
         extra = db.with_name(db.name + suffix)
         if extra.exists():
             # A WAL left beside the restored file would be replayed into it.
-            os.replace(extra, aside.with_name(aside.name + suffix))
-    return aside
+            os.replace(extra, aside / (DB_NAME + suffix))
+    try:
+        conn = sqlite3.connect(aside / DB_NAME)
+        try:
+            previous = {r[0] for r in conn.execute(_LIVE_SHAS)}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:  # a damaged database: keep every original with it
+        previous = {p.parent.name + p.name for p in doctor.blob_files(settings.blob_dir)}
+    kept_aside = BlobStore(aside / "blobs")
+    for sha in previous:
+        if blobs.exists(sha):
+            _link(blobs.path(sha), kept_aside.path(sha))
+    _fsync_dir(aside)
+    return aside, previous
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links on this file system
+        shutil.copy2(source, target)
 
 
 def _copy(source: Path, target: Path, step: Callable[[int], None]) -> tuple[str, int]:

@@ -405,11 +405,57 @@ class _Splitter:
         self.clauses.append(Clause(len(self.clauses), section, heading, text, category))
 
 
+# No real clause comes near these; a paragraph that does is a lost line structure (a
+# one-line export), and spaCy refuses texts over a million characters when it is traced.
+MAX_CLAUSE_CHARS = 20_000
+MAX_HEADING_CHARS = 500
+_PIECE_END = re.compile(r"[.!?;][\"”’)]?\s")
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at sentence ends where
+    possible, else at a space."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[: limit + 1]
+        ends = [m.end() for m in _PIECE_END.finditer(window)]
+        cut = ends[-1] if ends and ends[-1] > limit // 2 else window.rfind(" ") + 1
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut].strip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def _bounded(blocks: Sequence[Block]) -> list[Block]:
+    """Blocks no longer than a clause can be: an over-long heading is read as text, and an
+    over-long paragraph is cut at sentence ends into paragraphs that follow one another
+    (so a numbered one becomes the number and its lettered sub-items)."""
+    out: list[Block] = []
+    for block in blocks:
+        text = block.text or ""
+        style = block.style
+        if style == "heading" and len(text) > MAX_HEADING_CHARS:
+            style = "body"
+        if style == block.style and len(text) <= MAX_CLAUSE_CHARS:
+            out.append(block)
+            continue
+        level = block.level if style == block.style else None
+        rest = style if style in ("bullet", "row") else "body"
+        for n, piece in enumerate(_pieces(text, MAX_CLAUSE_CHARS)):
+            first = n == 0
+            out.append(
+                Block(block.ordinal, piece, style if first else rest, level if first else None)
+            )
+    return out
+
+
 def split_clauses(blocks: Sequence[Block]) -> list[Clause]:
     """Split a scope document's blocks (from ``scope_blocks``) into clauses.
 
     Headings are not clauses unless they carry text after a colon on the same
-    line ("Training: up to 10 supervisors"); paragraphs stay whole. Works the same
-    for md, txt, docx and pdf blocks, and returns [] for no blocks.
+    line ("Training: up to 10 supervisors"); paragraphs stay whole unless they run over
+    ``MAX_CLAUSE_CHARS``. Works the same for md, txt, docx and pdf blocks, and returns
+    [] for no blocks.
     """
-    return _Splitter(blocks).run()
+    return _Splitter(_bounded(blocks)).run()

@@ -7,9 +7,11 @@ Errors the user can fix are printed as one line, ``error: …``, with exit statu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -1367,10 +1369,16 @@ def _print_checkup(found: doctor.Report) -> None:
     )
 
 
-def _bytes_bar(description: str) -> Progress:
+@contextlib.contextmanager
+def _bytes_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar in bytes on a terminal (nothing on a pipe: stderr stays one line
+    per error); yields the callback to feed it (bytes done, bytes in all)."""
+    if not err.is_terminal:
+        yield lambda done, total: None
+        return
     from rich.progress import DownloadColumn, TransferSpeedColumn
 
-    return Progress(
+    bar = Progress(
         TextColumn(description),
         BarColumn(),
         DownloadColumn(),
@@ -1379,6 +1387,9 @@ def _bytes_bar(description: str) -> Progress:
         console=err,
         transient=True,
     )
+    with bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @app.command("backup")
@@ -1394,17 +1405,12 @@ def backup_cmd(
     """
     from handover import backup
 
-    with _bytes_bar("backing up") as bar:
-        task = bar.add_task("backup", total=None)
-        result = backup.create(
-            _state(ctx).settings,
-            path,
-            lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with _bytes_bar("backing up") as progress:
+        result = backup.create(_state(ctx).settings, path, progress)
     out.print(
-        f"backup {escape(str(result.path))}: {result.deals} deal(s), {result.sources} "
+        f"backup {escape(str(path))}: {result.deals} deal(s), {result.sources} "
         f"source(s), {result.blobs} original(s), {result.bytes / 1e6:.1f} MB in "
-        f"{result.seconds:.1f} s (schema {result.schema_version})"
+        f"{result.seconds:.2f} s (schema {result.schema_version})"
     )
 
 
@@ -1417,9 +1423,9 @@ def restore_cmd(
     """Bring a backup back into this home.
 
     Every file is checked against the manifest first; a damaged backup changes
-    nothing. Refused while a worker or process runs here. The current database is kept
-    as handover.db.before-restore-TIME; originals already here are kept. Ends with
-    `handover doctor` (exit 1 if it finds a problem).
+    nothing. Refused while a worker or process runs here (stop `serve` too). The
+    current database and its originals are kept in HOME/before-restore-TIME. Ends
+    with `handover doctor` (exit 1 if it finds a problem).
     """
     from handover import backup
 
@@ -1429,21 +1435,20 @@ def restore_cmd(
         and not yes
         and not typer.confirm(
             f"Replace the database in {settings.home} with the backup {path}? "
-            "(the current one is kept beside it)",
+            "(the current one is kept in a folder beside it)",
             err=True,
         )
     ):
         raise typer.Exit(1)
-    with _bytes_bar("verifying and restoring") as bar:
-        task = bar.add_task("restore", total=None)
-        result = backup.restore(
-            settings, path, lambda done, total: bar.update(task, completed=done, total=total)
-        )
-    kept = f"; the previous database is {result.moved_aside.name}" if result.moved_aside else ""
+    with _bytes_bar("verifying and restoring") as progress:
+        result = backup.restore(settings, path, progress)
     out.print(
         f"restored the backup of {result.created_at}: {result.blobs_copied} original(s) "
-        f"copied, {result.blobs_kept} already here{escape(kept)}"
+        f"copied, {result.blobs_kept} already here"
     )
+    if result.previous_home:
+        kept = escape(str(result.previous_home))
+        out.print(f"the previous database and its originals are kept in {kept} (a home: --home it)")
     _print_checkup(result.report)
     if not result.report.ok:
         raise typer.Exit(1)

@@ -21,7 +21,7 @@ import socket
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -162,7 +162,7 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _run(report: Report, name: str, step: Any) -> Any:
+def _run(report: Report, name: str, step: Callable[[], Any]) -> Any:
     try:
         return step()
     except (sqlite3.DatabaseError, OSError) as exc:
@@ -288,7 +288,7 @@ def _blobs(conn: sqlite3.Connection, settings: Settings, report: Report) -> None
     report.checks["blobs"] = f"{len(referenced)} original(s), {_size(hashed)} hashed"
 
     stray = 0
-    for path in _blob_files(root):
+    for path in blob_files(root):
         sha = path.parent.name + path.name
         if sha in referenced:
             continue
@@ -314,7 +314,7 @@ def _blob_path(root: Path, sha: str) -> Path | None:
     return root / sha[:2] / sha[2:]
 
 
-def _blob_files(root: Path) -> list[Path]:
+def blob_files(root: Path) -> list[Path]:
     """Files laid out as originals (``ab/cdef…``); temp files are _temp_files' job."""
     if not root.is_dir():
         return []
@@ -481,7 +481,7 @@ def repair(settings: Settings) -> list[str]:
             raise
     # Files after the commit: a crash here leaves at worst what doctor finds again.
     now = time.time()
-    for path in _blob_files(settings.blob_dir):
+    for path in blob_files(settings.blob_dir):
         sha = path.parent.name + path.name
         if sha not in live and now - path.stat().st_mtime >= GRACE_SECONDS:
             path.unlink()

@@ -189,14 +189,21 @@ def highlight(text: str | None, terms: Iterable[str] | None) -> Markup:
 
 
 # Spreadsheets (Excel, LibreOffice, Sheets) run a cell as a formula when it starts with one of
-# these, also after leading spaces; a leading ' makes it text (OWASP "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# these, also after leading spaces; a leading ' makes it text (OWASP "CSV Injection"). The
+# full-width forms are there too: Excel with an East Asian input method turns "＝" into "=",
+# and a cell that is only ever read by people loses nothing by the extra '.
+_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+# What may come before the formula sign and still leave it one: any whitespace (spaces, line
+# ends, no-break and ideographic spaces) and invisible format characters (zero-width space,
+# word joiner, byte-order mark, direction marks).
+_LEADING_BLANKS = re.compile(r"[\s\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]*")
 
 
 def neutralise_cell(value: str) -> str:
     """``value`` with a leading ``'`` when a spreadsheet would read it as a formula."""
-    stripped = value.lstrip(" \t\r\n")
-    if value[:1] in _FORMULA_START or stripped[:1] in _FORMULA_START:
+    lead = _LEADING_BLANKS.match(value)
+    first = value[lead.end() : lead.end() + 1] if lead else value[:1]
+    if value[:1] in _FORMULA_START or first in _FORMULA_START:
         return "'" + value
     return value
 

@@ -60,7 +60,6 @@ SOW = """# Scope
 
 2.1 Training of supervisors.
 """
-RANDOM_KILLS = 4  # per prepared home
 SEED = 20261124
 
 # The canonical dump a recovered run must equal. Surrogate ids that a redo may
@@ -252,7 +251,8 @@ class Case:
     home: str  # "fresh" or "decided"
     kill_at: str | None = None  # a fault point; None: SIGKILL after a delay
     expect: Expect | None = None
-    fraction: float = 0.0  # random kills: the delay, as a fraction of a clean run's time
+    after: str = ""  # random kills: wait until the run enters this (see _entered) …
+    delay: float = 0.0  # … then this many seconds more
 
 
 def _stages(*stages: str) -> Expect:
@@ -398,12 +398,23 @@ DECIDED = [
         _all(_stages(D, D, TR), _rows(items=lambda p: len(p.clean["items"]))),
     ),
 ]
+# Random kills: a seeded random delay counted from the moment the run is seen
+# entering a stage (so the kills spread over the stages, whatever the machine's
+# speed), or from its start.
 _rng = random.Random(SEED)
 RANDOM = [
-    Case(f"random {home} {n + 1}", home, fraction=round(_rng.uniform(0.05, 0.8), 3))
+    Case(f"random {home} {after}", home, after=after, delay=round(_rng.uniform(0.0, 1.5), 2))
     for home in ("fresh", "decided")
-    for n in range(RANDOM_KILLS)
+    for after in ("start", "extracting", "transcribing", "tracing")
 ]
+
+
+def _entered(stages: list[str], after: str) -> bool:
+    if after == "start":
+        return True
+    if after == "tracing":  # every source waits for the deal-level step: it runs
+        return "tracing" in stages and set(stages) <= {"tracing", "done"}
+    return after in stages
 
 
 @dataclass
@@ -416,6 +427,7 @@ class Kill:
     left: State
     findings: list[doctor.Finding]
     delay: float | None
+    transcript: list[dict] | None = None  # the recording's, as `transcript --format json`
 
     @property
     def killed(self) -> bool:
@@ -445,22 +457,31 @@ def _kill(case: Case, home: Path, prepared: Prepared) -> Kill:
     if case.kill_at:
         code = _run(home, "process", SLUG, kill_at=case.kill_at).returncode
     else:
-        delay = case.fraction * prepared.seconds
         run = subprocess.Popen(
             [sys.executable, "-m", "handover", "process", SLUG],
             env=_env(home),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        while run.poll() is None:
+            stages = [s for (s,) in _query(home, "SELECT stage FROM sources")]
+            if _entered(stages, case.after):
+                break
+            time.sleep(0.02)
+        delay = time.monotonic() - started + case.delay
         try:
-            run.wait(timeout=delay)
+            run.wait(timeout=case.delay)
         except subprocess.TimeoutExpired:
             run.send_signal(signal.SIGKILL)
         code = run.wait()
     seconds = time.monotonic() - started
-    return Kill(
+    kill = Kill(
         case, code, seconds, state(home), doctor.examine(Settings.load(home)).findings, delay
     )
+    if (case.kill_at or "").startswith("publish"):  # what a reader sees of a half-run
+        shown = json.loads(_ok(home, "transcript", SLUG, "3", "--format", "json"))
+        kill.transcript = shown["sources"][0]["segments"]
+    return kill
 
 
 def _series(cases: list[Case], prepared: Prepared, root: Path) -> Outcome:
@@ -516,7 +537,10 @@ def _assert_recovered(outcome: Outcome, prepared: Prepared) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("step", range(len(SERIES)), ids=[c.name for c in SERIES])
 def test_each_kill_of_the_series_hits_its_point(step: int, outcomes, prepared) -> None:
-    _assert_stage(outcomes["series"].kills[step], prepared["fresh"])
+    kill = outcomes["series"].kills[step]
+    _assert_stage(kill, prepared["fresh"])
+    if kill.transcript is not None:
+        assert kill.transcript == []  # every draft written, none shown
 
 
 @pytest.mark.slow
@@ -567,9 +591,11 @@ def test_kill_report(outcomes, prepared, capsys) -> None:
             hit = stage_hit(k.left) if k.killed else "not killed (finished first)"
             if k.case.kill_at is None:
                 hits[hit] = hits.get(hit, 0) + 1
-            when = f"after {k.delay:.2f} s" if k.delay is not None else f"at {k.case.kill_at}"
-            lines.append(f"{k.case.name:<24} {when:<20} hit: {hit:<32} run {k.seconds:5.1f} s")
-        lines.append(f"{name:<24} then a run to completion: {outcome.seconds:5.1f} s")
+            when = (
+                f"{k.case.after} +{k.case.delay:.2f} s" if k.delay is not None else k.case.kill_at
+            )
+            lines.append(f"{k.case.name:<27} {when:<20} hit: {hit:<32} run {k.seconds:5.1f} s")
+        lines.append(f"{name:<27} then a run to completion: {outcome.seconds:5.1f} s")
     killed = sum(k.killed for k in kills)
     lines.append(f"{killed} of {len(kills)} runs killed; the random kills hit: {hits}")
     with capsys.disabled():

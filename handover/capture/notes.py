@@ -34,7 +34,8 @@ _MD_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _MD_QUOTE = re.compile(r"^ {0,3}(?:>[ \t]?)+")
 _MD_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_MD_TASK = re.compile(r"\[[ xX]\][ \t]+")
+_CELLS_LEAD = re.compile(r"[\s|]*")  # what comes before a table row's first word
+_MD_TASK = re.compile(r"\[[ xX]\][ \t]+(?=\S)")  # an empty box is not a task
 # Bullets people type (incl. what Word and PDFs turn bullets into), Markdown's list
 # markers, and ordered markers: "1.", "2)", "a)", "(iv)".
 LIST_ITEM = re.compile(
@@ -147,12 +148,13 @@ def markdown_lines(text: str) -> list[Line]:
         atx = _MD_ATX.match(line)
         if atx:
             body = _MD_ATX_CLOSE.sub("", line[atx.end() :]).strip()
-            out.append(Line("heading", body, start + atx.end(), len(atx.group(1))))
+            words_at = atx.end() + _lead(line[atx.end() :])
+            out.append(Line("heading", body, start + words_at, len(atx.group(1))))
             continue
         if _MD_TABLE_ROW.match(line):
             if not _MD_TABLE_RULE.match(line):
                 cells = [c.strip() for c in line.strip().strip("|").split("|")]
-                first_cell = len(line) - len(line.lstrip(" \t|"))
+                first_cell = _CELLS_LEAD.match(line).end()
                 out.append(Line("row", " | ".join(c for c in cells if c), start + first_cell))
             continue
         out.append(
@@ -182,10 +184,12 @@ def _group_notes(lines: list[Line]) -> list[tuple[int, list[str], bool]]:
             current, current_kind = [ln.text], "item"
             paras.append((ln.offset, current, False))
         elif ln.kind == "code":
-            if current is None or current_kind != "code":
+            # Blank lines at the top of a fence start nothing: the offset is the words'.
+            if (current is None or current_kind != "code") and ln.text:
                 current, current_kind = [], "code"
                 paras.append((ln.offset, current, True))
-            current.append(ln.text)
+            if current is not None and current_kind == "code":
+                current.append(ln.text)
         else:
             # A typed line that opens with a label ("Action: Greg – …") is its own
             # line, not the wrapped end of the one above.

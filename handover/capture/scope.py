@@ -120,10 +120,12 @@ def _draft_blocks(lines: list[Line], mode: str) -> list[_Draft]:
             drafts.append(_Draft(style, ln.level, ln.offset, [ln.text]))
             current = None
         elif ln.kind == "code":
-            if current is None or not current.verbatim:
+            # Blank lines at the top of a fence start nothing: the offset is the words'.
+            if (current is None or not current.verbatim) and ln.text:
                 current = _Draft("body", None, ln.offset, verbatim=True)
                 drafts.append(current)
-            current.lines.append(ln.text)
+            if current is not None and current.verbatim:
+                current.lines.append(ln.text)
         elif ln.kind == "item" and ln.marker is not None and ln.marker_offset is not None:
             marker = ln.marker
             if marker[0].isdigit():

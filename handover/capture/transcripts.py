@@ -397,6 +397,11 @@ def parse_pasted(text: str, name: str) -> list[Segment]:
             "add it as notes instead, or label who is speaking"
         )
     kept = [t for t in turns if squash_spaces(" ".join(t.parts))]
+    if not kept:
+        raise InputError(
+            f"{name}: has speaker labels but nothing anyone said; "
+            "check the paste kept the words after 'Name:'"
+        )
     next_starts: list[float | None] = []
     upcoming: float | None = None
     for turn in reversed(kept):
