@@ -923,10 +923,15 @@ def serve(settings: Settings, *, host: str, port: int, worker_process: bool = Tr
         raise SystemExit(128 + signum)
 
     store = Store.open(settings.db_path)  # migrate once, before any request or the worker
+    lease = f"serve:{port}"
     try:
         auth.check_listen_host(store, host)  # whoever calls this, not only the CLI
-    finally:
+        # A lease, so `handover restore` knows a server is using this home (also with
+        # --no-worker, when no worker lease exists).
+        store.acquire_lock(lease)
+    except BaseException:
         store.close()
+        raise
     child = None
     if worker_process:
         child = subprocess.Popen(
@@ -945,3 +950,5 @@ def serve(settings: Settings, *, host: str, port: int, worker_process: bool = Tr
                 child.wait(timeout=10)
             if child.poll() is None:
                 child.kill()
+        store.release_lock(lease)
+        store.close()

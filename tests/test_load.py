@@ -15,6 +15,8 @@ import os
 import re
 import sqlite3
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -208,11 +210,20 @@ def test_uploads_decisions_and_reads_at_once_lose_nothing(server: live.Server) -
             if response.status_code != 200:
                 timings.fail(f"checklist: {response.status_code}")
 
+    backup_dir = server.home.parent / "backup"
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=UPLOADS + LEADS + READERS) as pool:
         futures = [pool.submit(upload, n) for n in range(UPLOADS)]
         futures += [pool.submit(decide, n) for n in range(LEADS)]
         futures += [pool.submit(read, n) for n in range(READERS)]
+        # A backup while the server writes: SQLite's online backup copies a consistent
+        # database under the load.
+        backup = subprocess.run(
+            [*_handover(server.home), "backup", str(backup_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         for future in futures:
             future.result(timeout=600)
     wall = time.perf_counter() - began
@@ -231,6 +242,33 @@ def test_uploads_decisions_and_reads_at_once_lose_nothing(server: live.Server) -
     total = decisions_before + LEADS * DECISIONS_EACH
     assert decided == (total, total)
     assert _rows(server.home, "PRAGMA integrity_check") == [("ok",)]
+
+    assert backup.returncode == 0, backup.stderr
+    # Restoring over a home a server is using is refused, naming the server's lease.
+    refused = subprocess.run(
+        [*_handover(server.home), "restore", str(backup_dir), "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 1 and "serve:" in refused.stderr, refused.stderr
+    # The backup taken under load restores into a fresh home, and doctor passes there.
+    elsewhere = server.home.parent / "restored"
+    restored = subprocess.run(
+        [*_handover(elsewhere), "restore", str(backup_dir), "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    doctor = subprocess.run(
+        [*_handover(elsewhere), "doctor"], capture_output=True, text=True, timeout=300
+    )
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+
+def _handover(home: Path) -> list[str]:
+    return [sys.executable, "-m", "handover", "--home", str(home)]
 
 
 def _report(timings: Timings, wall: float) -> None:

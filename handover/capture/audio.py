@@ -9,8 +9,10 @@ mp4/webm/mov video. No external ``ffmpeg`` binary is needed.
   duration from the container. Where the header states the duration (mp4/m4a/mov,
   webm/mkv, flac, mp3 with a Xing/Info/VBRI header) it also seeks to 90 % of it and
   decodes a packet there, so a file cut short by an interrupted copy fails too; a cost
-  of milliseconds. When the container does not say (e.g. browser MediaRecorder webm),
-  the duration comes from the last packet timestamp: demuxing, no decoding. An mp3
+  of milliseconds. A WAV is checked against the size its data chunk declares, because
+  FFmpeg takes a WAV's length from the file size and would not notice. When the
+  container does not say (e.g. browser MediaRecorder webm), the duration comes from the
+  last packet timestamp: demuxing, no decoding. An mp3
   without a Xing header gets FFmpeg's bitrate estimate (exact for CBR, approximate for
   VBR); transcription then just finds more or less audio than announced.
 * :func:`iter_chunks` decodes to mono float32 at 16 kHz and yields chunks of about
