@@ -148,7 +148,7 @@ _MAX_EXTENSION = 16
 
 def _printable(text: str) -> str:
     """``text`` without control and format characters: NUL, ANSI escapes and the
-    right-to-left override (U+202E shows "minutes\u202etxt.exe" as "minutesexe.txt")."""
+    right-to-left override (U+202E shows "minutes[U+202E]txt.exe" as "minutesexe.txt")."""
     return "".join(ch for ch in text if ch.isprintable())
 
 

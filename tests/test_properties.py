@@ -306,6 +306,7 @@ def test_text_sources_end_to_end(text: str) -> None:
 @FAST
 @given(st.one_of(documents(), any_text), st.sampled_from(["md", "txt"]))
 @example("* [ ] \n0 ", "md")  # an empty task box put the offset on the line end
+@example("* [ ] \x0c0", "md")  # a form feed after a task box, before the words
 @example("```\n\n# ", "md")  # so did a blank first line in a code fence
 @example("# \u20280", "md")  # and a heading's words after a Unicode space
 @example("|\u00a0a |", "md")  # and a table row's

@@ -258,7 +258,7 @@ def _wav_cut_short(path: Path, name: str) -> None:
     pos, byte_rate = 12, 0
     while pos + 8 <= len(head):
         chunk, length = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
-        if chunk == b"fmt " and pos + 16 <= len(head):
+        if chunk == b"fmt " and pos + 20 <= len(head):
             byte_rate = int.from_bytes(head[pos + 16 : pos + 20], "little")
         if chunk == b"data":
             available = size - (pos + 8)

@@ -35,7 +35,7 @@ _MD_QUOTE = re.compile(r"^ {0,3}(?:>[ \t]?)+")
 _MD_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CELLS_LEAD = re.compile(r"[\s|]*")  # what comes before a table row's first word
-_MD_TASK = re.compile(r"\[[ xX]\][ \t]+(?=\S)")  # an empty box is not a task
+_MD_TASK = re.compile(r"\[[ xX]\][ \t]+")
 # Bullets people type (incl. what Word and PDFs turn bullets into), Markdown's list
 # markers, and ordered markers: "1.", "2)", "a)", "(iv)".
 LIST_ITEM = re.compile(
@@ -84,6 +84,7 @@ def _item_line(line: str, start: int, markdown: bool) -> Line | None:
     if markdown:
         task = _MD_TASK.match(line, skip)
         skip = task.end() if task else skip
+    skip += _lead(line[skip:])  # a form feed or no-break space after the box is not a word
     return Line(
         "item",
         line[skip:].rstrip(),
@@ -196,6 +197,8 @@ def _group_notes(lines: list[Line]) -> list[tuple[int, list[str], bool]]:
             if current is None or current_kind == "code" or _LABELLED.match(ln.text):
                 current, current_kind = [], "text"
                 paras.append((ln.offset, current, False))
+            elif not any(current):  # an empty item ("- [ ]"): its words start here
+                paras[-1] = (ln.offset, current, False)
             current.append(ln.text)
     return paras
 

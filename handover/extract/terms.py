@@ -248,7 +248,7 @@ def _named_terms(text: str, plan: _Plan) -> list[_Hit]:
     """Terms someone introduces by naming them; the caller passes only segments not
     known to be the vendor's (the vendor's names for its own work are no terms)."""
     out: list[_Hit] = []
-    if "call" not in text and "nicknam" not in text and not _CALL.search(text):
+    if not _CALL.search(text):
         return out  # both patterns need one of these words; most text has neither
     side, inferred = _sided(plan, P)
     for m in [*_NAMING.finditer(text), *_NAMED_FIRST.finditer(text)]:
