@@ -78,6 +78,7 @@ class DeriveResult:
 def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
     """Merge, trace and save the deal's items; returns what changed."""
     deal_id, slug = deal["id"], deal["slug"]
+    seen_event = store.change_mark()  # before reading: a change from now on re-traces
     old_items = {row["id"]: row for row in store.items(deal_id)}
     old_mentions = store.mentions(deal_id)
     old_traces = {t["item_id"]: t for t in store.traces(deal_id) if t["rank"] == 0}
@@ -192,7 +193,7 @@ def derive(store: Store, deal: Row, nlp: Any, embed: Embed) -> DeriveResult:
         suspect += row["suspect"]
 
     fault_point("derive")
-    store.save_items(deal_id, new_rows, mention_rows, trace_rows, moves)
+    store.save_items(deal_id, new_rows, mention_rows, trace_rows, moves, seen_event)
     counts: dict[str, int] = defaultdict(int)
     for row in new_rows:
         counts[str(review.effective_status(row["auto_status"], latest.get(row["id"])))] += 1

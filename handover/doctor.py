@@ -524,7 +524,9 @@ def _repair_rows(conn: sqlite3.Connection) -> list[str]:
            AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.item_id = i.id)"""
     ).fetchall():
         conn.execute("DELETE FROM items WHERE id = ?", [item_id])
-        conn.execute("UPDATE deals SET traced_at = NULL WHERE id = ?", [deal_id])
+        conn.execute(
+            "UPDATE deals SET traced_at = NULL, traced_event = NULL WHERE id = ?", [deal_id]
+        )
         done.append(f"deleted item {item_id} (no mention); its deal is traced again next run")
     host = socket.gethostname()
     for name, pid in conn.execute("SELECT name, pid FROM locks WHERE host = ?", [host]).fetchall():

@@ -339,6 +339,15 @@ CREATE TABLE redactions (
 );
 CREATE INDEX redactions_source ON redactions(source_id);
 ALTER TABLE segments ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+
+-- The last audit event a deal's latest trace had seen. A change logged after it (a
+-- source added, removed, restored or purged, an item added by hand) makes the deal
+-- stale. Event ids, unlike second-resolution times, also order a change made in the
+-- same second as the trace, or while the trace ran.
+ALTER TABLE deals ADD COLUMN traced_event INTEGER;
+UPDATE deals SET traced_event = (SELECT coalesce(max(e.id), 0) FROM events e
+                                 WHERE e.at <= deals.traced_at)
+    WHERE traced_at IS NOT NULL;
 """
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
@@ -347,6 +356,11 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     lambda conn: conn.executescript(_V3),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Logged changes that make a deal's trace out of date (see deals.traced_event).
+_CHANGES = ("source.add", "source.remove", "source.restore", "source.purge", "item.add")
+_CHANGED_SINCE_TRACE = f"""e.deal_id = d.id AND e.action IN ({", ".join(repr(a) for a in _CHANGES)})
+    AND e.id > coalesce(d.traced_event, 0)"""
 
 # A source that counts: not removed, not purged, and not replaced by a live newer version.
 _LIVE = """s.removed_at IS NULL AND s.purged_at IS NULL AND NOT EXISTS (
@@ -651,16 +665,12 @@ class Store:
         failed, or a change since the last trace (a source added, removed or purged,
         an item added by hand). Failed sources wait for a person to retry them."""
         return self._all(
-            """
+            f"""
             SELECT d.* FROM deals d
             WHERE EXISTS (SELECT 1 FROM sources s WHERE s.deal_id = d.id
                     AND s.removed_at IS NULL AND s.purged_at IS NULL
                     AND s.stage NOT IN ('done', 'failed'))
-               OR coalesce(d.traced_at, '') < coalesce((SELECT max(max(s.added_at,
-                    coalesce(s.removed_at, ''), coalesce(s.purged_at, '')))
-                    FROM sources s WHERE s.deal_id = d.id), '')
-               OR EXISTS (SELECT 1 FROM items i WHERE i.deal_id = d.id AND i.manual = 1
-                    AND i.created_at > coalesce(d.traced_at, ''))
+               OR EXISTS (SELECT 1 FROM events e WHERE {_CHANGED_SINCE_TRACE})
             ORDER BY d.id
             """
         )
@@ -1068,8 +1078,12 @@ class Store:
         mentions: list[Row],
         traces: list[Row],
         reattached: list[tuple[str, str, float]],
+        seen_event: int,
     ) -> None:
         """Replace the deal's derived items, mentions and traces in one transaction.
+
+        ``seen_event`` is ``change_mark()`` taken before the trace read anything: a
+        change logged after it leaves the deal stale, so the next run traces again.
 
         Items keep their ``created_at`` when their id survives; decisions are never
         deleted, only re-pointed (``reattached``: old id, new id, overlap).
@@ -1102,7 +1116,10 @@ class Store:
                     None,
                     {"from": old, "to": new, "overlap": round(overlap, 3)},
                 )
-            self.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", [stamp, deal_id])
+            self.db.execute(
+                "UPDATE deals SET traced_at = ?, traced_event = ? WHERE id = ?",
+                [stamp, seen_event, deal_id],
+            )
             self._scrub_redacted(deal_id)  # a redaction made while this trace ran wins
 
     # -- decisions ---------------------------------------------------------------
@@ -1341,7 +1358,6 @@ class Store:
 
     def stale_reason(self, deal_id: int) -> str | None:
         """Why the deal's stored statuses may be out of date, or None."""
-        deal = self._one("SELECT traced_at FROM deals WHERE id = ?", [deal_id]) or {}
         pending = self._one(
             "SELECT count(*) AS n FROM sources WHERE deal_id = ? AND stage != 'done' "
             "AND removed_at IS NULL AND purged_at IS NULL",
@@ -1349,21 +1365,18 @@ class Store:
         )
         if pending and pending["n"]:
             return f"{pending['n']} source(s) not processed yet"
-        traced = deal.get("traced_at")
-        changed = self._one(
-            """SELECT max(max(added_at, coalesce(removed_at, ''), coalesce(purged_at, '')))
-                      AS at
-               FROM sources WHERE deal_id = ?""",
-            [deal_id],
-        )
-        if changed and changed["at"] and (traced is None or changed["at"] > traced):
+        changes = {
+            row["action"]
+            for row in self._all(
+                f"SELECT DISTINCT e.action FROM deals d JOIN events e ON {_CHANGED_SINCE_TRACE} "
+                "WHERE d.id = ?",
+                [deal_id],
+            )
+        }
+        if changes - {"item.add"}:
             return "sources changed since the last trace"
-        added = self._one(
-            "SELECT count(*) AS n FROM items WHERE deal_id = ? AND manual = 1 AND created_at > ?",
-            [deal_id, traced or ""],
-        )
-        if added and added["n"]:
-            return f"{added['n']} item(s) added by hand since the last trace"
+        if changes:
+            return "items added by hand since the last trace"
         return None
 
     # -- glossary ----------------------------------------------------------------
@@ -1534,6 +1547,11 @@ class Store:
     ) -> None:
         with self.transaction():
             self._event_in_tx(deal_id, action, actor, detail)
+
+    def change_mark(self) -> int:
+        """The newest audit event's id: what a trace has seen when it starts."""
+        row = self._one("SELECT coalesce(max(id), 0) AS id FROM events")
+        return int(row["id"]) if row else 0
 
     def last_event(self, action: str) -> Row | None:
         return self._one("SELECT * FROM events WHERE action = ? ORDER BY id DESC LIMIT 1", [action])

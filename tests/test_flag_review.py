@@ -80,7 +80,7 @@ def deal(cli, home: Path):
         _item("c-3", "we will train 40 people", "conflict"),
         _item("p-4", "we need fewer outages", "untraced", "customer_phrase", "need"),
     ]
-    store.save_items(row["id"], items, [], [], [])
+    store.save_items(row["id"], items, [], [], [], store.change_mark())
     yield store
     store.close()
 

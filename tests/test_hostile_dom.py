@@ -143,8 +143,7 @@ def hostile_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = conn.execute("SELECT id FROM sources WHERE filename LIKE '%.txt'").fetchone()[0]
     conn.close()
     assert _run(home, "remove", SLUG, str(source)) == 0
-    # Adding an item by hand re-derives at once (`process` right after `remove` can miss
-    # the removal: both timestamps have whole seconds), and puts hostile text in a manual item.
+    # Adding an item by hand re-derives at once, and puts hostile text in a manual item.
     manual = ("item", "add", SLUG, "--kind", "commitment", "--by", SVG)
     assert _run(home, *manual, "--text", f"We will rebrand {SCRIPT} the portal {RLO}") == 0
     return home

@@ -211,3 +211,31 @@ def test_search_with_syntax_characters_does_not_raise(store: Store) -> None:
     deal = store.create_deal("acme", "Acme", None, None, None)
     for typed in ['"', "*", "AND", "a OR", "(", "x:y", "-", "NEAR(", "^"]:
         assert store.search(deal["id"], typed) == []
+
+
+def test_a_change_in_the_same_second_as_the_trace_or_during_it_leaves_the_deal_stale(
+    store: Store,
+) -> None:
+    # Event ids order changes that whole-second timestamps cannot: a source removed in
+    # the second its deal was traced, or while the trace ran, must still re-trace.
+    deal = store.create_deal("acme", "Acme", None, None, None)["id"]
+    kept, dropped = _source(store, deal, "a" * 64), _source(store, deal, "b" * 64)
+    for source in (kept, dropped):
+        store.set_stage(source, "done")
+    assert store.stale_reason(deal) == "sources changed since the last trace"
+
+    store.save_items(deal, [], [], [], [], store.change_mark())
+    assert store.stale_reason(deal) is None
+    assert store.deals_with_work() == []
+
+    store.remove_source(deal, dropped, "me")  # very likely the same second as the trace
+    assert store.stale_reason(deal) == "sources changed since the last trace"
+    assert [d["slug"] for d in store.deals_with_work()] == ["acme"]
+
+    seen = store.change_mark()  # a trace starts reading here ...
+    store.restore_source(deal, dropped, "me")  # ... a change lands while it runs ...
+    store.save_items(deal, [], [], [], [], seen)  # ... and it saves what it read
+    assert store.stale_reason(deal) == "sources changed since the last trace"
+
+    store.save_items(deal, [], [], [], [], store.change_mark())
+    assert store.stale_reason(deal) is None

@@ -588,7 +588,9 @@ def test_failed_sources_wait_for_a_retry(client: TestClient, settings: Settings)
     try:
         store.set_stage(added["source"]["id"], Stage.FAILED, error="call.vtt: broken on purpose")
         deal = store.deal(SLUG)
-        store.db.execute("UPDATE deals SET traced_at = ? WHERE id = ?", ["9999", deal["id"]])
+        store.db.execute(
+            "UPDATE deals SET traced_event = ? WHERE id = ?", [store.change_mark(), deal["id"]]
+        )
         assert store.deals_with_work() == []  # a failure is not retried in a loop
     finally:
         store.close()
