@@ -443,3 +443,36 @@ def test_every_formula_start_is_neutralised(payload: str) -> None:
 )
 def test_plain_cells_are_left_alone(text: str) -> None:
     assert render.neutralise_cell(text) == text
+
+
+# --- the web app's pages ----------------------------------------------------------------
+
+
+def test_web_pages_dom_shows_hostile_text_as_text(hostile_home: Path, browser: Any) -> None:
+    """The web app's pages for the hostile deal, as a signed-in lead sees them, loaded in
+    Chromium without their CSP header (set_content takes no headers): escaping alone
+    must keep every page free of markup from the data."""
+    from handover.config import Settings
+    from tests.test_web import session_client
+
+    settings = Settings.load(home=hostile_home)
+    client = session_client(settings, "Lee Chen", "lead")
+    doc = json.loads(export(hostile_home, "json"))
+    deal = [doc["name"], doc["customer"]]
+    items = [item["text"] for item in doc["items"]]
+    sources = client.get(f"/deals/{SLUG}/sources.json").json()["sources"]
+    # url: (what it must show, how many <audio> players its template has)
+    pages = {
+        "/": (deal, 0),
+        f"/deals/{SLUG}": ([doc["name"], *(s["filename"] for s in sources)], 0),
+        f"/deals/{SLUG}/checklist": ([*deal, *items], 1),
+        f"/deals/{SLUG}/search?q=supervisors": ([], 1),
+        **{
+            f"/deals/{SLUG}/sources/{s['id']}": ([], int(s["kind"] == "recording")) for s in sources
+        },
+    }
+    for url, (shown, players) in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        with opened(browser, response.text) as page:
+            assert_dom_safe(page, shown, allowed={"script": 1, "link": 2, "audio": players})
