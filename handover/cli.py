@@ -555,7 +555,8 @@ def process(
     parsed; commitments and customer phrases are extracted; scope documents are
     split into clauses; then the deal's items are merged across meetings and traced.
     Incremental: finished sources are skipped, failed ones are retried, embeddings
-    are cached. Exits 1 if any source failed; the others still complete.
+    are cached. Exits 1 if any source failed; the others still complete. With
+    --all, a deal another run is processing is skipped (exit 1 at the end).
     """
     if bool(slug) == all_deals:
         raise typer.BadParameter("give a deal SLUG or --all (not both)")
@@ -565,16 +566,26 @@ def process(
     options = pipeline.ProcessOptions(
         batched=batch, batch_size=batch_size, vad=vad, hotwords=hotwords
     )
-    failed = 0
+    failed, busy = 0, 0
     for deal in deals:
-        result = pipeline.process_deal(
-            state.store, state.blobs, state.settings, deal, options, _RichProgress()
-        )
+        try:
+            result = pipeline.process_deal(
+                state.store, state.blobs, state.settings, deal, options, _RichProgress()
+            )
+        except Conflict as exc:
+            if not all_deals:
+                raise
+            # Another run has this deal (the worker, a second cron job): leave it to
+            # that run and carry on with the others.
+            err.print(f"{deal['slug']}: skipped: {exc}")
+            busy += 1
+            continue
         failed += len(result.failed)
         if not result.sources:
             out.print(f"{deal['slug']}: nothing to do")
     if failed:
         err.print(f"{failed} source(s) failed; fix or remove them, then run process again")
+    if failed or busy:
         raise typer.Exit(1)
 
 

@@ -332,6 +332,29 @@ def test_process_needs_a_slug_or_all(cli) -> None:
     assert cli("process", "x", "--all").code == 2
 
 
+def test_process_all_skips_a_deal_another_run_holds(cli, home: Path) -> None:
+    import os
+    import socket
+
+    for slug in ("busy", "free"):
+        assert (
+            cli("deal", "add", slug, "--name", slug, "--customer", "C", "--vendor", "V").code == 0
+        )
+    conn = sqlite3.connect(home / "handover.db")
+    with conn:  # a live process (our parent) holds the busy deal's lease
+        conn.execute(
+            "INSERT INTO locks(name, host, pid, acquired_at) VALUES (?, ?, ?, ?)",
+            ["process:busy", socket.gethostname(), os.getppid(), "2026-11-24T00:00:00Z"],
+        )
+    conn.close()
+    result = cli("process", "--all")
+    assert result.code == 1
+    assert "busy: skipped: processing of deal busy is already running" in result.err
+    assert "free: nothing to do" in result.out
+    alone = cli("process", "busy")
+    assert alone.code == 1 and alone.err.count("\n") == 1 and "already running" in alone.err
+
+
 def test_recording_is_transcribed_with_times(cli, deal) -> None:
     assert cli("add", deal, AUDIO / "hello.ogg", "--date", "2026-11-02").code == 0
     result = cli("process", "--all")
