@@ -333,7 +333,7 @@ def _refuse_if_running(db: Path) -> None:
         if lease_host != host or _pid_alive(pid):
             raise Conflict(
                 f"{name} is running in this home (pid {pid} on {lease_host}); stop it "
-                "(and `handover serve`) before restoring"
+                "before restoring"
             )
 
 

@@ -1434,7 +1434,7 @@ def restore_cmd(
     """Bring a backup back into this home.
 
     Every file is checked against the manifest first; a damaged backup changes
-    nothing. Refused while a worker or process runs here (stop `serve` too). The
+    nothing. Refused while serve, a worker or process runs here. The
     current database and its originals are kept in HOME/before-restore-TIME. Ends
     with `handover doctor` (exit 1 if it finds a problem).
     """

@@ -429,6 +429,9 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA busy_timeout = 30000")
+            # Deleted and blanked text (a purge, a redaction) is overwritten with zeros,
+            # not left readable in free pages of the file.
+            conn.execute("PRAGMA secure_delete = ON")
         except sqlite3.DatabaseError as exc:
             raise HandoverError(
                 f"{path}: cannot open the database ({exc}); check the path, or run "
@@ -755,7 +758,17 @@ class Store:
             )
             self._event_in_tx(deal_id, "source.purge", actor, {"source": source_id})
             unreferenced = not self.blob_in_use(row["sha256"])
+        self._forget_deleted()
         return row, unreferenced
+
+    def _forget_deleted(self) -> None:
+        """After a purge or a redaction: merge the search index, whose older segments
+        still hold the deleted words until a merge, and checkpoint the WAL so the
+        zeroed pages reach the database file. Best effort: a reader holding the WAL
+        only delays the checkpoint to the next one."""
+        with self.transaction():
+            self.db.execute("INSERT INTO segments_fts(segments_fts) VALUES ('optimize')")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def blob_in_use(self, sha256: str) -> bool:
         return (
@@ -1249,6 +1262,7 @@ class Store:
                     "segments": blanked,
                 },
             )
+        self._forget_deleted()
         return redaction_id, blanked, requeued
 
     def redactions(self, source_id: int) -> list[Row]:

@@ -371,6 +371,9 @@ def test_purge_deletes_the_original_its_silenced_copy_and_its_words(cli, home: P
     for table in ("segments", "segment_drafts", "extractions", "mentions", "items"):
         assert _rows(home, f"SELECT count(*) FROM {table}") == [(0,)], table
     assert "weekly" not in cli("items", SLUG).out
+    # Not even in the file's free pages or the search index's old segments.
+    stored = b"".join(p.read_bytes() for p in home.glob("handover.db*"))
+    assert b"weekly" not in stored
     actions = [a for (a,) in _rows(home, "SELECT action FROM events ORDER BY id")]
     assert actions[-2:] == ["source.redact", "source.purge"]
 
