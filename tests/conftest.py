@@ -58,18 +58,25 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+def run_cli(home: Path, *args: str | os.PathLike[str]) -> int:
+    """Run the real `handover` entry point in-process against ``home`` (the models stay
+    loaded between runs); its exit code."""
+    from handover.cli import main
+
+    try:
+        main(["--home", str(home), *map(str, args)])
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
 @pytest.fixture
 def cli(home: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """Run the real `handover` entry point in-process against a fresh home."""
-    from handover.cli import main
 
     def run(*args: str | os.PathLike[str]) -> CliResult:
         capsys.readouterr()
-        try:
-            main(["--home", str(home), *map(str, args)])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = run_cli(home, *args)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

@@ -1,7 +1,8 @@
-"""A live `handover serve` in its own process group, for the tests that need a real
-server (the browser tests and the load test): started on a free loopback port,
-waited for until healthy, and stopped with SIGTERM; nothing of its group may
-outlive it."""
+"""What the tests that need real things share: a live `handover serve` in its own
+process group (the browser tests and the load test), started on a free loopback port,
+waited for until healthy and stopped with SIGTERM, nothing of its group outliving it;
+and Debian's chromium driven by Playwright (its own browser downloads do not work
+offline)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,49 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def require_chromium() -> None:
+    """Skip without Debian's chromium; in CI (``CI`` set) fail instead."""
+    if CHROMIUM.exists():
+        return
+    message = (
+        f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+        "(sudo apt-get install chromium); Playwright's own browsers are not used"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless chromium for a module's tests."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from handover.cli import main
-from tests.conftest import AUDIO, CliResult
+from tests.conftest import AUDIO, CliResult, run_cli
 from tests.test_faults import CALL, SLUG, SOW, dump
 
 NOTES = "# Notes\n\n- Ben wants calendar invites kept.\n"
@@ -32,11 +31,7 @@ def handover(capsys: pytest.CaptureFixture[str]):
 
     def run(home: Path, *args: str | os.PathLike[str]) -> CliResult:
         capsys.readouterr()
-        try:
-            main(["--home", str(home), *map(str, args)])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = run_cli(home, *args)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

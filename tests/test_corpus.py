@@ -41,7 +41,7 @@ from handover.errors import HandoverError
 from handover.ingest import add_file
 from handover.store import Store
 from handover.types import SourceKind
-from tests.conftest import AUDIO, CliResult
+from tests.conftest import AUDIO, CliResult, run_cli
 
 CORPUS = Path(__file__).parent / "corpus"
 BASE, CASE = "baseline", "hostile"
@@ -442,16 +442,6 @@ def test_manifest_is_complete() -> None:
 # --- the baseline home ---------------------------------------------------------------------
 
 
-def _run(home: Path, *args: str | os.PathLike[str]) -> int:
-    from handover.cli import main
-
-    try:
-        main(["--home", str(home), *map(str, args)])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
-
-
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with a processed deal that has a decision, and an empty deal for the cases."""
@@ -470,12 +460,12 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("people", CASE, "--vendor", "Dana Whitfield", "--customer", "Maria Gonzalez"),
     ]
     for step in steps:
-        assert _run(home, *step) == 0, step
+        assert run_cli(home, *step) == 0, step
     conn = sqlite3.connect(home / "handover.db")
     item = conn.execute("SELECT id FROM items ORDER BY id LIMIT 1").fetchone()[0]
     conn.close()
     decision = ("review", BASE, item, "--decision", "accepted-gap", "--by", "Lee")
-    assert _run(home, *decision, "--note", "agreed") == 0
+    assert run_cli(home, *decision, "--note", "agreed") == 0
     return home
 
 

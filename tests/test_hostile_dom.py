@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,11 +30,11 @@ import pytest
 from markupsafe import Markup
 
 from handover import render
+from tests import live
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu"]
 SLUG = "hostile"
 
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -91,16 +90,6 @@ Maria Gonzalez: Thanks.
 """
 
 
-def _run(home: Path, *args: str | os.PathLike[str]) -> int:
-    from handover.cli import main
-
-    try:
-        main(["--home", str(home), *map(str, args)])
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
-
-
 def _items(home: Path) -> list[sqlite3.Row]:
     conn = sqlite3.connect(home / "handover.db")
     conn.row_factory = sqlite3.Row
@@ -125,33 +114,33 @@ def hostile_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gone = files / f"{SUM}.txt"
     gone.write_text(GONE_TXT)
     deal = ("deal", "add", SLUG, "--name", f"{SCRIPT} Acme {TEMPLATE}", "--customer", IMG)
-    assert _run(home, *deal, "--vendor", SVG, "--owner", f"{JS_URL} {RLO}") == 0
-    assert _run(home, "people", SLUG, "--vendor", "Dana Whitfield") == 0
-    assert _run(home, "add", SLUG, call, notes, gone, "--date", "2026-11-02") == 0
-    assert _run(home, "add", SLUG, sow, "--as", "scope", "--date", "2026-11-03") == 0
-    assert _run(home, "process", SLUG) == 0
+    assert run_cli(home, *deal, "--vendor", SVG, "--owner", f"{JS_URL} {RLO}") == 0
+    assert run_cli(home, "people", SLUG, "--vendor", "Dana Whitfield") == 0
+    assert run_cli(home, "add", SLUG, call, notes, gone, "--date", "2026-11-02") == 0
+    assert run_cli(home, "add", SLUG, sow, "--as", "scope", "--date", "2026-11-03") == 0
+    assert run_cli(home, "process", SLUG) == 0
 
     items = _items(home)
     conflict = next(i for i in items if i["auto_status"] == "conflict")
     review = ("review", SLUG, conflict["id"], "--decision", "accepted-gap")
-    assert _run(home, *review, "--by", SCRIPT, "--note", f"{HYPERLINK} {IMG}\n{RLO}") == 0
-    assert _run(home, *review, "--by", SUM, "--note", f"{SVG} {TEMPLATE} {CMD}") == 0
+    assert run_cli(home, *review, "--by", SCRIPT, "--note", f"{HYPERLINK} {IMG}\n{RLO}") == 0
+    assert run_cli(home, *review, "--by", SUM, "--note", f"{SVG} {TEMPLATE} {CMD}") == 0
     coffee = next(i for i in items if "coffee" in i["text"])
     decide = ("review", SLUG, coffee["id"], "--decision", "not-a-commitment", "--by", CMD)
-    assert _run(home, *decide, "--note", f"{MINUS} {JS_URL}") == 0
+    assert run_cli(home, *decide, "--note", f"{MINUS} {JS_URL}") == 0
     conn = sqlite3.connect(home / "handover.db")
     source = conn.execute("SELECT id FROM sources WHERE filename LIKE '%.txt'").fetchone()[0]
     conn.close()
-    assert _run(home, "remove", SLUG, str(source)) == 0
+    assert run_cli(home, "remove", SLUG, str(source)) == 0
     # Adding an item by hand re-derives at once, and puts hostile text in a manual item.
     manual = ("item", "add", SLUG, "--kind", "commitment", "--by", SVG)
-    assert _run(home, *manual, "--text", f"We will rebrand {SCRIPT} the portal {RLO}") == 0
+    assert run_cli(home, *manual, "--text", f"We will rebrand {SCRIPT} the portal {RLO}") == 0
     return home
 
 
 def export(home: Path, fmt: str) -> str:
     out = home.parent / f"checklist.{fmt}"
-    assert _run(home, "checklist", SLUG, "--format", fmt, "-o", out) == 0
+    assert run_cli(home, "checklist", SLUG, "--format", fmt, "-o", out) == 0
     return out.read_text(encoding="utf-8")
 
 
@@ -255,28 +244,10 @@ def assert_dom_safe(
     return report
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = f"{CHROMIUM} is missing: the DOM tests need Debian's chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with live.chromium() as chromium:
+        yield chromium
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,16 +26,6 @@ from tests.conftest import AUDIO
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 SLUG = "web-demo"
 SELLER = "Dana Whitfield"
 LEAD = "Lee Chen"
@@ -56,18 +45,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI);
 });
 """
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    message = (
-        f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-        "(sudo apt-get install chromium); Playwright's own browsers are not used"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 def _get_json(url: str, cookie: str = "") -> dict | None:
@@ -99,7 +76,7 @@ class Watch:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    _require_chromium()
+    live.require_chromium()
     tmp = tmp_path_factory.mktemp("web-browser")
     home = tmp / "home"
     for name, role in ((SELLER, "seller"), (LEAD, "lead")):
@@ -116,17 +93,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser():
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with live.chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
