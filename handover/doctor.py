@@ -30,6 +30,7 @@ from typing import Any
 from handover.blobs import sha256_file
 from handover.config import Settings
 from handover.errors import HandoverError
+from handover.ingest import human_size
 from handover.store import SCHEMA_VERSION, _pid_alive
 
 # A blob or temp file younger than this may belong to an `add` or an upload still in
@@ -285,7 +286,7 @@ def _blobs(conn: sqlite3.Connection, settings: Settings, report: Report) -> None
                     f"{_RESTORE}: it replaces damaged originals",
                 )
             )
-    report.checks["blobs"] = f"{len(referenced)} original(s), {_size(hashed)} hashed"
+    report.checks["blobs"] = f"{len(referenced)} original(s), {human_size(hashed)} hashed"
 
     stray = 0
     for path in blob_files(root):
@@ -442,7 +443,7 @@ def _temp_files(settings: Settings, report: Report) -> None:
                 "temp_files",
                 Severity.WARNING,
                 f"{path.relative_to(settings.home)} is a leftover temp file "
-                f"({_size(path.stat().st_size)}, {age / 3600:.1f} h old)",
+                f"({human_size(path.stat().st_size)}, {age / 3600:.1f} h old)",
                 "`handover doctor --fix` deletes it",
                 fixable=True,
             )
@@ -539,13 +540,3 @@ def _repair_rows(conn: sqlite3.Connection) -> list[str]:
         conn.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
         done.append("rebuilt the search index")
     return done
-
-
-def _size(n: float) -> str:
-    if n < 1024:
-        return f"{n:.0f} B"
-    for unit in ("KB", "MB", "GB"):
-        n /= 1024
-        if n < 1024 or unit == "GB":
-            break
-    return f"{n:.1f} {unit}"

